@@ -1,0 +1,5 @@
+"""Errors that mean the user asked for something wrong (shown as one line, no traceback)."""
+
+
+class UserError(Exception):
+  """A bad input from the user: unknown name, bad config value, wrong shape, missing data."""
