@@ -1,0 +1,1 @@
+"""Flax linen models: GAN generators/discriminators (`gan/`) and image classifiers (`classifiers/`)."""
