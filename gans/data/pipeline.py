@@ -1,0 +1,99 @@
+"""Input pipelines: tfds image datasets and 2-D toy mixtures as global sharded batches.
+
+Data order is a pure function of (seed, step): every epoch is shuffled with its own seed and a run
+resumed at step s skips straight to example s * batch_size of the stream. So a run killed at any
+moment and resumed sees exactly the data an uninterrupted run sees.
+"""
+import dataclasses
+from typing import Iterator
+
+import jax
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from gans import parallel
+from gans.data import preprocess, sources, toy
+
+tf.config.set_visible_devices([], "GPU")  # TensorFlow only feeds data; accelerators are JAX's
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSpec:
+  """What a model needs to know about the data: one example's shape and the number of classes."""
+  shape: tuple[int, ...]
+  num_classes: int
+  num_examples: int
+
+
+def _epoch_seed(seed: int, epoch):
+  return tf.cast(seed, tf.int64) * 1_000_003 + tf.cast(epoch, tf.int64)
+
+
+def _preprocess_spec(config, native_shape) -> str:
+  """The config's preprocessing, preceded by resize(image_size) when that differs from the data's size."""
+  size = config.get("image_size")
+  resize = f"resize({size})|" if size and tuple(native_shape[:2]) != (size, size) else ""
+  return resize + config.preprocess
+
+
+def _image_dataset(config, split, local_batch, start_example):
+  seed = config.seed
+  builder = sources.get_builder(config.dataset, config.get("data_dir"))
+  process_split = tfds.split_for_jax_process(split)
+  n = builder.info.splits[process_split].num_examples
+  base = builder.as_dataset(split=process_split, shuffle_files=False)
+  has_label = "label" in builder.info.features
+  base = base.map(lambda ex: {"image": ex["image"],
+                              "label": tf.cast(ex["label"], tf.int32) if has_label else tf.constant(0)})
+  if config.get("cache_data", True):
+    base = base.cache()
+  buffer = min(n, 100_000)
+  start_epoch, offset = divmod(start_example, n)
+  epochs = tf.data.Dataset.range(start_epoch, np.iinfo(np.int64).max)
+  stream = epochs.flat_map(
+      lambda e: base.shuffle(buffer, seed=_epoch_seed(seed, e), reshuffle_each_iteration=False))
+  stream = stream.skip(offset)
+  op = preprocess.build(_preprocess_spec(config, builder.info.features["image"].shape))
+  positions = tf.data.Dataset.range(start_example, np.iinfo(np.int64).max)
+
+  def prep(pos, ex):
+    key = tf.stack([tf.cast(seed, tf.int64), pos])
+    return {"image": op(ex["image"], key), "label": ex["label"]}
+  stream = tf.data.Dataset.zip(positions, stream).map(prep, num_parallel_calls=tf.data.AUTOTUNE)
+  return stream.batch(local_batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def _toy_batches(name, seed, global_batch, start_step):
+  lo = jax.process_index() * (global_batch // jax.process_count())
+  hi = lo + global_batch // jax.process_count()
+  step = start_step
+  while True:
+    points, modes = toy.sample_batch(name, seed, step, global_batch)
+    yield {"image": points[lo:hi], "label": modes[lo:hi]}
+    step += 1
+
+
+def data_spec(config) -> DataSpec:
+  """Shape of one preprocessed example and the number of classes of `config.dataset`."""
+  if config.dataset in toy.MIXTURES:
+    return DataSpec((2,), len(toy.modes(config.dataset)), 0)
+  builder = sources.get_builder(config.dataset, config.get("data_dir"))
+  shape = builder.info.features["image"].shape
+  op = preprocess.build(_preprocess_spec(config, shape))
+  example = op(tf.zeros(shape, tf.uint8), tf.constant([0, 0], tf.int64))
+  num_classes = builder.info.features["label"].num_classes if "label" in builder.info.features else 0
+  return DataSpec(tuple(example.shape), num_classes, builder.info.splits["train"].num_examples)
+
+
+def train_batches(config, mesh, global_batch: int, start_step: int = 0,
+                  split: str = "train") -> Iterator[dict]:
+  """Yields global batches {'image', 'label'} sharded over the mesh's `data` axis, from `start_step` on."""
+  local_batch = parallel.check_batch_size(global_batch, mesh)
+  if config.dataset in toy.MIXTURES:
+    local = _toy_batches(config.dataset, config.seed, global_batch, start_step)
+  else:
+    ds = _image_dataset(config, split, local_batch, start_step * local_batch)
+    local = ds.as_numpy_iterator()
+  for batch in local:
+    yield parallel.global_batch(batch, mesh)

@@ -1,0 +1,78 @@
+"""DCGAN generator and discriminator (Radford, Metz & Chintala 2016, ICLR).
+
+Sec. 3 guidelines: strided convolutions instead of pooling, BatchNorm in G and D (not on G's output
+nor D's input), ReLU in G with Tanh output, LeakyReLU(0.2) in D, no hidden fully connected layers
+beyond the projection of z. Sec. 4: weights ~ N(0, 0.02).
+
+Sizes: a k x k start map is doubled by stride-2 4x4 transposed convs until `image_size`
+(64: 4 -> 8 -> 16 -> 32 -> 64 with 512-256-128-64 channels at width 64; 28: 7 -> 14 -> 28).
+"""
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from gans.errors import UserError
+from gans.models import layers
+
+_init = nn.initializers.normal(0.02)  # Radford et al. 2016, sec. 4
+
+
+def num_upsamplings(image_size: int) -> int:
+  """Number of stride-2 stages from the start map (4x4 or 7x7) to `image_size`."""
+  for start in (4, 7):
+    n, size = 0, start
+    while size < image_size:
+      size, n = size * 2, n + 1
+    if size == image_size and n > 0:
+      return n
+  raise UserError(f"DCGAN image_size must be 4 or 7 times a power of two (e.g. 28, 32, 64), got {image_size}")
+
+
+def _batch_norm(train: bool, dtype):
+  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=dtype,
+                      scale_init=nn.initializers.ones)
+
+
+class Generator(nn.Module):
+  """z [B, z_dim] (and optional one-hot labels) -> images [B, S, S, C] in [-1, 1]."""
+  image_size: int = 64
+  channels: int = 3
+  width: int = 64
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    n = num_upsamplings(self.image_size)
+    start = self.image_size >> n
+    x = nn.Dense(start * start * self.width * 2 ** (n - 1), kernel_init=_init, use_bias=False,
+                 dtype=self.dtype)(z.astype(self.dtype))
+    x = x.reshape(z.shape[0], start, start, -1)
+    x = nn.relu(_batch_norm(train, self.dtype)(x))
+    for i in range(n - 1):
+      x = layers.ConvTranspose(self.width * 2 ** (n - 2 - i), (4, 4), (2, 2), padding="SAME",
+                               use_bias=False, kernel_init=_init, dtype=self.dtype)(x)
+      x = nn.relu(_batch_norm(train, self.dtype)(x))
+    x = layers.ConvTranspose(self.channels, (4, 4), (2, 2), padding="SAME", kernel_init=_init,
+                             dtype=self.dtype)(x)
+    return jnp.tanh(x.astype(jnp.float32))
+
+
+class Discriminator(nn.Module):
+  """images [B, S, S, C] -> logits [B] (critic values when used with a Wasserstein loss)."""
+  width: int = 64
+  batch_norm: bool = True  # WGAN-GP's critic has none (Gulrajani et al. 2017, sec. 4)
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    n = num_upsamplings(x.shape[1])
+    x = x.astype(self.dtype)
+    for i in range(n):
+      x = nn.Conv(self.width * 2 ** i, (4, 4), (2, 2), padding="SAME", use_bias=i == 0 or not self.batch_norm,
+                  kernel_init=_init, dtype=self.dtype)(x)
+      if i > 0 and self.batch_norm:
+        x = _batch_norm(train, self.dtype)(x)
+      x = nn.leaky_relu(x, 0.2)
+    x = nn.Dense(1, kernel_init=_init, dtype=self.dtype)(x.reshape(x.shape[0], -1))
+    return x[:, 0].astype(jnp.float32)

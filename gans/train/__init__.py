@@ -1,0 +1,1 @@
+"""Training: pytree states, pure jittable train steps, and the train-and-evaluate loop."""

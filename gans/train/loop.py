@@ -1,0 +1,149 @@
+"""`train_and_evaluate(config, workdir)`: the training loop shared by every task.
+
+Sections: workdir -> mesh -> input -> task (models, step) -> sharding -> checkpoint/resume -> loop
+(log, evaluate, checkpoint). Metrics stay on device between logging steps.
+"""
+import json
+import os
+import signal
+import time
+
+import jax
+from absl import logging
+from ml_collections import ConfigDict
+
+from gans import checkpoint, parallel
+from gans.data import pipeline
+from gans.errors import DivergedError, UserError
+from gans.train import writer as writer_lib
+
+
+def prepare_workdir(workdir: str) -> str:
+  """Creates `workdir` (a UserError when it cannot be created or written)."""
+  workdir = os.path.abspath(workdir)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    probe = os.path.join(workdir, f".write_test_{os.getpid()}")
+    with open(probe, "w"):
+      pass
+    os.remove(probe)
+  except OSError as e:
+    raise UserError(f"cannot write to workdir {workdir}: {e.strerror}") from None
+  return workdir
+
+
+def create_task(config: ConfigDict, data: pipeline.DataSpec, mesh):
+  """The task named by `config.task` ('gan' or 'classifier')."""
+  task = config.get("task", "gan")
+  if task == "gan":
+    from gans.train.gan_task import GANTask  # pylint: disable=g-import-not-at-top
+    return GANTask(config, data, parallel.data_sharded(mesh))
+  raise UserError(f"unknown task {task!r}; known: gan")
+
+
+def load_config(workdir: str) -> ConfigDict:
+  """The config a workdir was trained with (written by train_and_evaluate)."""
+  path = os.path.join(workdir, "config.json")
+  if not os.path.exists(path):
+    raise UserError(f"{workdir} holds no trained run (no config.json); train one with launch.train first")
+  with open(path) as f:
+    return ConfigDict(json.load(f))
+
+
+def restore_task(workdir: str, mesh=None):
+  """Rebuilds (config, task, state, step) from a workdir's config and latest checkpoint."""
+  config = load_config(workdir)
+  mesh = mesh or parallel.make_mesh(1)
+  task = create_task(config, pipeline.data_spec(config), mesh)
+  abstract = jax.eval_shape(task.init, jax.random.key(config.seed))
+  mngr = checkpoint.manager(workdir, async_save=False)
+  state, step = checkpoint.restore(mngr, abstract)
+  if state is None:
+    raise UserError(f"no checkpoint in {workdir}/checkpoints")
+  return config, task, state, step
+
+
+class _StopOnSignal:
+  """Turns SIGTERM into a clean stop at the next step (a checkpoint is written first)."""
+
+  def __init__(self):
+    self.requested = False
+    try:
+      signal.signal(signal.SIGTERM, self._handle)
+    except ValueError:  # not the main thread
+      pass
+
+  def _handle(self, signum, frame):
+    self.requested = True
+
+
+def _fmt_eta(seconds: float) -> str:
+  m, s = divmod(int(seconds), 60)
+  return f"{m // 60}h{m % 60:02d}m" if m >= 60 else f"{m}m{s:02d}s"
+
+
+def train_and_evaluate(config: ConfigDict, workdir: str):
+  """Trains `config` in `workdir`, resuming from its latest checkpoint. Returns the final state."""
+  # --- workdir, mesh, input spec, task
+  workdir = prepare_workdir(workdir)
+  mesh = parallel.make_mesh(config.get("num_devices"))
+  data = pipeline.data_spec(config)
+  task = create_task(config, data, mesh)
+  repl, batch_sharding = parallel.replicated(mesh), parallel.data_sharded(mesh)
+  rng = jax.random.key(config.seed)
+  init_rng, step_rng = jax.random.split(rng)
+
+  # --- state: resume from the latest checkpoint, else initialise on the mesh
+  mngr = checkpoint.manager(workdir)
+  abstract = jax.eval_shape(task.init, init_rng)
+  abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=repl), abstract)
+  state, start = checkpoint.restore(mngr, abstract)
+  if state is None:
+    state = jax.jit(task.init, out_shardings=repl)(init_rng)
+  else:
+    logging.info("resumed from %s/checkpoints at step %d", workdir, start)
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+      f.write(config.to_json(indent=2))
+  writer = writer_lib.MetricsWriter(workdir, start)
+
+  # --- update function and input
+  train_step = jax.jit(task.step, in_shardings=(repl, batch_sharding, repl), out_shardings=(repl, repl),
+                       donate_argnums=0)
+  batches = pipeline.train_batches(config, mesh, task.examples_per_step, start)
+  stop = _StopOnSignal()
+  total = config.total_steps
+  logging.info("training %s for %d steps (from %d) on %d device(s), workdir %s",
+               config.get("experiment", "?"), total, start, mesh.devices.size, workdir)
+
+  # --- loop
+  t_last, step_last, metrics = time.time(), start, None
+  for step in range(start + 1, total + 1):
+    state, metrics = train_step(state, next(batches), step_rng)
+    is_last = step == total or stop.requested
+    if step % config.log_every == 0 or is_last:
+      scalars = jax.device_get(metrics)
+      bad = {k: float(v) for k, v in scalars.items() if not jax.numpy.isfinite(v)}
+      if bad:
+        raise DivergedError(f"non-finite metrics at step {step}: {bad}; last good checkpoint: "
+                            f"{mngr.latest_step() or 'none'} in {workdir}/checkpoints")
+      now = time.time()
+      rate = (step - step_last) / max(now - t_last, 1e-9)
+      t_last, step_last = now, step
+      writer.write(step, {**scalars, "steps_per_sec": rate})
+      logging.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, total, rate, _fmt_eta((total - step) / rate),
+                   "  ".join(f"{k}={float(v):.4f}" for k, v in sorted(scalars.items())))
+    if step % config.eval_every == 0 or is_last:
+      results = task.evaluate(state, step, workdir)
+      if results:
+        writer.write(step, results)
+        logging.info("eval step %d: %s", step, json.dumps({k: float(v) for k, v in results.items()}))
+    if step % config.checkpoint_every == 0 or is_last:
+      checkpoint.save(mngr, step, state)
+    if stop.requested:
+      logging.warning("SIGTERM: checkpoint written at step %d, stopping", step)
+      break
+  mngr.wait_until_finished()
+  mngr.close()
+  writer.close()
+  return state

@@ -1,0 +1,56 @@
+"""Pictures a person can look at: sample grids and 2-D scatter plots, written as PNG."""
+import os
+
+import numpy as np
+from PIL import Image
+
+
+def image_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2) -> np.ndarray:
+  """[N, H, W, C] images in [-1, 1] -> one uint8 [rows*(H+pad)+pad, cols*(W+pad)+pad, C] grid."""
+  images = np.asarray(images, np.float32)
+  if images.ndim != 4:
+    raise ValueError(f"image_grid needs [N, H, W, C] images, got shape {images.shape}")
+  n, h, w, c = images.shape
+  ncols = ncols or int(np.ceil(np.sqrt(n)))
+  nrows = int(np.ceil(n / ncols))
+  grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, c), 255, np.uint8)
+  pixels = np.round((np.clip(images, -1, 1) + 1) * 127.5).astype(np.uint8)
+  for i in range(n):
+    r, col = divmod(i, ncols)
+    grid[pad + r * (h + pad): pad + r * (h + pad) + h, pad + col * (w + pad): pad + col * (w + pad) + w] = pixels[i]
+  return grid
+
+
+def save_png(array: np.ndarray, path: str, scale: int = 1) -> str:
+  """Saves a uint8 [H, W, C] array (C = 1 or 3) as PNG, upscaled by `scale` with nearest neighbours."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  img = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+  if scale > 1:
+    img = img.resize((img.width * scale, img.height * scale), Image.NEAREST)
+  tmp = path + ".tmp.png"
+  img.save(tmp)
+  os.replace(tmp, path)
+  return path
+
+
+def save_image_grid(images: np.ndarray, path: str, ncols: int | None = None) -> str:
+  """Saves images in [-1, 1] as a PNG grid (small images are upscaled x2 for viewing)."""
+  return save_png(image_grid(images, ncols), path, scale=2 if images.shape[1] <= 32 else 1)
+
+
+def save_scatter(points: np.ndarray, path: str, modes: np.ndarray | None = None, title: str = "") -> str:
+  """Scatter plot of 2-D samples (and the true modes as crosses) as PNG."""
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+  ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5)
+  if modes is not None:
+    ax.scatter(modes[:, 0], modes[:, 1], marker="x", c="red", s=30)
+  ax.set_aspect("equal")
+  ax.set_title(title)
+  fig.tight_layout()
+  fig.savefig(path)
+  plt.close(fig)
+  return path

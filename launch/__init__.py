@@ -1,0 +1,1 @@
+"""Command-line entry points (absl): `python -m launch.<name>` from the repository root."""

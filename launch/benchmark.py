@@ -1,0 +1,26 @@
+"""Times a config's train step: `python -m launch.benchmark --config configs/<experiment>.py [--steps N]`.
+
+Prints one JSON line: experiment, devices, batch_size, ms_per_step (median after compile and warm-up),
+images_per_sec, compile_s, peak_rss_mb, and XLA's FLOP count per step with the achieved GFLOP/s.
+"""
+import json
+
+from absl import flags
+from ml_collections import config_flags
+
+from launch import common
+
+config_flags.DEFINE_config_file("config", None, "Experiment config file.", lock_config=True)
+flags.DEFINE_integer("steps", 20, "Timed steps (after compile and 2 warm-up steps).")
+flags.mark_flags_as_required(["config"])
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  from gans import benchmark  # pylint: disable=g-import-not-at-top
+  print(json.dumps(benchmark.benchmark(FLAGS.config, FLAGS.steps)))
+
+
+if __name__ == "__main__":
+  common.run(main)

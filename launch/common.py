@@ -1,0 +1,50 @@
+"""What every launcher shares: one-line errors for user mistakes, logging, optional multi-host start."""
+import sys
+
+from absl import app, flags, logging
+
+from gans.errors import UserError
+
+flags.DEFINE_bool("multihost", False, "Call jax.distributed.initialize() (coordinator from the environment "
+                  "or --coordinator/--num_processes/--process_id).")
+flags.DEFINE_string("coordinator", None, "host:port of process 0, for --multihost without a cluster manager.")
+flags.DEFINE_integer("num_processes", None, "Number of processes, for --multihost.")
+flags.DEFINE_integer("process_id", None, "This process's index, for --multihost.")
+FLAGS = flags.FLAGS
+
+
+def _fail(message: str, code: int):
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(code)
+
+
+def _parse(argv):
+  try:
+    return FLAGS(argv)
+  except flags.Error as e:
+    _fail(str(e).splitlines()[0], 2)
+  except (KeyError, AttributeError, ValueError, TypeError) as e:  # bad --config.<key> overrides
+    _fail(f"bad config override: {str(e).strip(chr(34))}", 2)
+
+
+def init_distributed():
+  """Starts jax.distributed when --multihost is given; logs from process 0 only."""
+  import jax  # pylint: disable=g-import-not-at-top
+  if FLAGS.multihost:
+    jax.distributed.initialize(coordinator_address=FLAGS.coordinator, num_processes=FLAGS.num_processes,
+                               process_id=FLAGS.process_id)
+  if jax.process_index() != 0:
+    logging.set_verbosity(logging.WARNING)
+
+
+def run(main):
+  """app.run(main) where a UserError (or a missing file) is one line on stderr and exit code 1."""
+  def wrapped(argv):
+    logging.set_verbosity(logging.INFO)
+    try:
+      main(argv)
+    except UserError as e:
+      _fail(str(e), 1)
+    except (FileNotFoundError, PermissionError) as e:
+      _fail(f"{e.strerror}: {e.filename}", 1)
+  app.run(wrapped, flags_parser=_parse)

@@ -1,0 +1,45 @@
+"""Draws samples from a trained generator: `python -m launch.sample --workdir DIR --num N --out FILE.npz`.
+
+Writes `samples` (float32; images [N,H,W,C] in [-1, 1], 2-D toy data [N,2]) and, for conditional models,
+`labels`. Uses the EMA generator when the run kept one.
+"""
+import os
+
+import numpy as np
+from absl import flags
+
+from launch import common
+
+flags.DEFINE_string("workdir", None, "A workdir written by launch.train.")
+flags.DEFINE_integer("num", 64, "Number of samples.")
+flags.DEFINE_string("out", None, "Output .npz file.")
+flags.DEFINE_integer("seed", 0, "Seed for the latent codes.")
+flags.DEFINE_list("labels", None, "Class labels for conditional models (one, or one per sample).")
+flags.DEFINE_string("png", None, "Also save the first 64 samples as a PNG grid (or scatter plot) here.")
+flags.mark_flags_as_required(["workdir", "out"])
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  from gans import visualize  # pylint: disable=g-import-not-at-top
+  from gans.errors import UserError  # pylint: disable=g-import-not-at-top
+  from gans.train import loop  # pylint: disable=g-import-not-at-top
+  if FLAGS.num < 1:
+    raise UserError(f"--num must be positive, got {FLAGS.num}")
+  if FLAGS.labels:
+    raise UserError("this model is unconditional: --labels does not apply")
+  _, task, state, step = loop.restore_task(FLAGS.workdir)
+  samples = task.sample(state, FLAGS.num, FLAGS.seed)
+  os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
+  np.savez(FLAGS.out, samples=samples)
+  if FLAGS.png:
+    if samples.ndim == 2:
+      visualize.save_scatter(samples, FLAGS.png)
+    else:
+      visualize.save_image_grid(samples[:64], FLAGS.png)
+  print(f"wrote {FLAGS.num} samples {samples.shape[1:]} from step {step} to {FLAGS.out}")
+
+
+if __name__ == "__main__":
+  common.run(main)

@@ -1,0 +1,26 @@
+"""Trains an experiment: `python -m launch.train --config configs/<experiment>.py --workdir DIR`.
+
+Re-running the same command on the same DIR resumes from its latest checkpoint.
+"""
+from absl import flags
+from ml_collections import config_flags
+
+from launch import common
+
+config_flags.DEFINE_config_file("config", None, "Experiment config file (configs/<experiment>.py).",
+                                lock_config=True)
+flags.DEFINE_string("workdir", None, "Where checkpoints, metrics, samples and TensorBoard events go.")
+flags.mark_flags_as_required(["config", "workdir"])
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  common.init_distributed()
+  from gans.train import loop  # pylint: disable=g-import-not-at-top
+  loop.train_and_evaluate(FLAGS.config, FLAGS.workdir)
+  print(f"done: samples, metrics.jsonl and checkpoints are in {FLAGS.workdir}")
+
+
+if __name__ == "__main__":
+  common.run(main)
