@@ -1,0 +1,1 @@
+"""Metrics: FID, IS, KID, precision/recall, mode coverage and their feature extractors."""
