@@ -1,4 +1,5 @@
 """What every launcher shares: one-line errors for user mistakes, logging, optional multi-host start."""
+import logging as py_logging
 import sys
 
 from absl import app, flags, logging
@@ -34,13 +35,14 @@ def init_distributed():
     jax.distributed.initialize(coordinator_address=FLAGS.coordinator, num_processes=FLAGS.num_processes,
                                process_id=FLAGS.process_id)
   if jax.process_index() != 0:
-    logging.set_verbosity(logging.WARNING)
+    py_logging.getLogger("gans").setLevel(py_logging.WARNING)
 
 
 def run(main):
   """app.run(main) where a UserError (or a missing file) is one line on stderr and exit code 1."""
   def wrapped(argv):
-    logging.set_verbosity(logging.INFO)
+    logging.set_verbosity(logging.WARNING)  # libraries: warnings only
+    py_logging.getLogger("gans").setLevel(py_logging.INFO)  # ours: progress too
     try:
       main(argv)
     except UserError as e:

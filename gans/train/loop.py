@@ -4,18 +4,21 @@ Sections: workdir -> mesh -> input -> task (models, step) -> sharding -> checkpo
 (log, evaluate, checkpoint). Metrics stay on device between logging steps.
 """
 import json
+import logging
 import os
 import signal
 import time
 
 import jax
-from absl import logging
+import numpy as np
 from ml_collections import ConfigDict
 
 from gans import checkpoint, parallel
 from gans.data import pipeline
 from gans.errors import DivergedError, UserError
 from gans.train import writer as writer_lib
+
+log = logging.getLogger(__name__)
 
 
 def prepare_workdir(workdir: str) -> str:
@@ -38,7 +41,10 @@ def create_task(config: ConfigDict, data: pipeline.DataSpec, mesh):
   if task == "gan":
     from gans.train.gan_task import GANTask  # pylint: disable=g-import-not-at-top
     return GANTask(config, data, parallel.data_sharded(mesh))
-  raise UserError(f"unknown task {task!r}; known: gan")
+  if task == "classifier":
+    from gans.train.classifier_task import ClassifierTask  # pylint: disable=g-import-not-at-top
+    return ClassifierTask(config, data, mesh)
+  raise UserError(f"unknown task {task!r}; known: classifier, gan")
 
 
 def load_config(workdir: str) -> ConfigDict:
@@ -101,7 +107,7 @@ def train_and_evaluate(config: ConfigDict, workdir: str):
   if state is None:
     state = jax.jit(task.init, out_shardings=repl)(init_rng)
   else:
-    logging.info("resumed from %s/checkpoints at step %d", workdir, start)
+    log.info("resumed from %s/checkpoints at step %d", workdir, start)
   if jax.process_index() == 0:
     with open(os.path.join(workdir, "config.json"), "w") as f:
       f.write(config.to_json(indent=2))
@@ -113,7 +119,7 @@ def train_and_evaluate(config: ConfigDict, workdir: str):
   batches = pipeline.train_batches(config, mesh, task.examples_per_step, start)
   stop = _StopOnSignal()
   total = config.total_steps
-  logging.info("training %s for %d steps (from %d) on %d device(s), workdir %s",
+  log.info("training %s for %d steps (from %d) on %d device(s), workdir %s",
                config.get("experiment", "?"), total, start, mesh.devices.size, workdir)
 
   # --- loop
@@ -123,7 +129,7 @@ def train_and_evaluate(config: ConfigDict, workdir: str):
     is_last = step == total or stop.requested
     if step % config.log_every == 0 or is_last:
       scalars = jax.device_get(metrics)
-      bad = {k: float(v) for k, v in scalars.items() if not jax.numpy.isfinite(v)}
+      bad = {k: float(v) for k, v in scalars.items() if not np.isfinite(v)}
       if bad:
         raise DivergedError(f"non-finite metrics at step {step}: {bad}; last good checkpoint: "
                             f"{mngr.latest_step() or 'none'} in {workdir}/checkpoints")
@@ -131,17 +137,17 @@ def train_and_evaluate(config: ConfigDict, workdir: str):
       rate = (step - step_last) / max(now - t_last, 1e-9)
       t_last, step_last = now, step
       writer.write(step, {**scalars, "steps_per_sec": rate})
-      logging.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, total, rate, _fmt_eta((total - step) / rate),
+      log.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, total, rate, _fmt_eta((total - step) / rate),
                    "  ".join(f"{k}={float(v):.4f}" for k, v in sorted(scalars.items())))
     if step % config.eval_every == 0 or is_last:
       results = task.evaluate(state, step, workdir)
       if results:
         writer.write(step, results)
-        logging.info("eval step %d: %s", step, json.dumps({k: float(v) for k, v in results.items()}))
+        log.info("eval step %d: %s", step, json.dumps({k: float(v) for k, v in results.items()}))
     if step % config.checkpoint_every == 0 or is_last:
       checkpoint.save(mngr, step, state)
     if stop.requested:
-      logging.warning("SIGTERM: checkpoint written at step %d, stopping", step)
+      log.warning("SIGTERM: checkpoint written at step %d, stopping", step)
       break
   mngr.wait_until_finished()
   mngr.close()

@@ -1,0 +1,72 @@
+"""The launchers as a user runs them: contracts of DESIGN.md section 2 and one-line errors."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = ["--config.total_steps=6", "--config.log_every=3", "--config.eval_every=6", "--config.checkpoint_every=3",
+        "--config.batch_size=32", "--config.model.g_hidden=(16,)", "--config.model.d_hidden=(16,)"]
+
+
+def _run(*args, check=True):
+  env = {**os.environ, "XLA_FLAGS": ""}
+  proc = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                        timeout=300)
+  if check and proc.returncode != 0:
+    raise AssertionError(f"{args} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+  return proc
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+  workdir = tmp_path_factory.mktemp("ring8")
+  proc = _run("launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(workdir), *TINY)
+  assert str(workdir) in proc.stdout
+  return workdir
+
+
+def test_train_then_sample(trained, tmp_path):
+  out = tmp_path / "s.npz"
+  _run("launch.sample", "--workdir", str(trained), "--num", "10", "--out", str(out), "--seed", "3")
+  samples = np.load(out)["samples"]
+  assert samples.shape == (10, 2) and samples.dtype == np.float32
+  again = tmp_path / "t.npz"
+  _run("launch.sample", "--workdir", str(trained), "--num", "10", "--out", str(again), "--seed", "3")
+  np.testing.assert_array_equal(samples, np.load(again)["samples"])
+
+
+def test_benchmark_prints_one_json_line():
+  proc = _run("launch.benchmark", "--config", "configs/nsgan_ring8.py", "--steps", "3", "--config.batch_size=32")
+  lines = [l for l in proc.stdout.splitlines() if l.strip()]
+  result = json.loads(lines[-1])
+  assert set(result) >= {"experiment", "devices", "batch_size", "ms_per_step", "images_per_sec", "compile_s",
+                         "peak_rss_mb"}
+  assert result["experiment"] == "nsgan_ring8" and result["batch_size"] == 32 and result["ms_per_step"] > 0
+
+
+def _one_line_error(proc, pattern):
+  assert proc.returncode != 0
+  lines = proc.stderr.strip().splitlines()
+  assert "Traceback" not in proc.stderr, proc.stderr
+  assert len(lines) == 1 and pattern in lines[0], proc.stderr
+
+
+def test_unknown_dataset_is_one_line(tmp_path):
+  proc = _run("launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(tmp_path),
+              "--config.dataset=no_such_dataset_xyz", check=False)
+  _one_line_error(proc, "no_such_dataset_xyz")
+
+
+def test_bad_config_key_is_one_line(tmp_path):
+  proc = _run("launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(tmp_path),
+              "--config.no_such_key=1", check=False)
+  _one_line_error(proc, "no_such_key")
+
+
+def test_missing_workdir_for_sample_is_one_line(tmp_path):
+  proc = _run("launch.sample", "--workdir", str(tmp_path / "nothing"), "--out", str(tmp_path / "x.npz"), check=False)
+  _one_line_error(proc, "no trained run")
