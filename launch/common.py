@@ -32,6 +32,7 @@ def init_distributed():
   """Starts jax.distributed when --multihost is given; logs from process 0 only."""
   import jax  # pylint: disable=g-import-not-at-top
   if FLAGS.multihost:
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")  # CPU-only runs; ignored on GPU/TPU
     jax.distributed.initialize(coordinator_address=FLAGS.coordinator, num_processes=FLAGS.num_processes,
                                process_id=FLAGS.process_id)
   if jax.process_index() != 0:
