@@ -13,16 +13,14 @@ from gans.train import loop
 
 def benchmark(config: ConfigDict, steps: int = 20, warmup: int = 2) -> dict:
   """Runs `warmup + steps` train steps on one real batch held on device; returns the figures."""
-  mesh = parallel.make_mesh(config.get("num_devices"))
+  mesh = parallel.mesh_from_config(config)
   task = loop.create_task(config, pipeline.data_spec(config), mesh)
-  repl, batch_sharding = parallel.replicated(mesh), parallel.data_sharded(mesh)
   rng = jax.random.key(config.seed)
-  state = jax.jit(task.init, out_shardings=repl)(rng)
+  sharded = loop.shard_task(task, mesh, config, rng)
+  state = sharded.init(rng)
   batch = next(pipeline.train_batches(config, mesh, task.examples_per_step))
-  step = jax.jit(task.step, in_shardings=(repl, batch_sharding, repl), out_shardings=(repl, repl),
-                 donate_argnums=0)
   t0 = time.perf_counter()
-  compiled = step.lower(state, batch, rng).compile()
+  compiled = sharded.step.lower(state, batch, rng).compile()
   compile_s = time.perf_counter() - t0
   cost = compiled.cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost

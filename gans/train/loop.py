@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import time
+from typing import Any, Callable, NamedTuple
 
 import jax
 import numpy as np
@@ -61,12 +62,32 @@ def restore_task(workdir: str, mesh=None):
   config = load_config(workdir)
   mesh = mesh or parallel.make_mesh(1)
   task = create_task(config, pipeline.data_spec(config), mesh)
-  abstract = jax.eval_shape(task.init, jax.random.key(config.seed))
+  abstract = shard_task(task, mesh, config, jax.random.key(config.seed)).abstract_state
   mngr = checkpoint.manager(workdir, async_save=False)
   state, step = checkpoint.restore(mngr, abstract)
   if state is None:
     raise UserError(f"no checkpoint in {workdir}/checkpoints")
   return config, task, state, step
+
+
+class ShardedTask(NamedTuple):
+  """A task's functions jitted for a mesh, and its state's shapes with their shardings."""
+  abstract_state: Any
+  init: Callable
+  step: Callable
+
+
+def shard_task(task, mesh, config: ConfigDict, rng: jax.Array) -> ShardedTask:
+  """Jits `task.init` and `task.step` with the state sharded by `parallel.state_shardings` and the batch
+  over the mesh's batch axes; the step donates the old state."""
+  abstract = jax.eval_shape(task.init, rng)
+  sharding = parallel.state_shardings(abstract, mesh, config.get("sharding_rules", ()))
+  abstract = jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), abstract, sharding)
+  repl = parallel.replicated(mesh)
+  init = jax.jit(task.init, out_shardings=sharding)
+  step = jax.jit(task.step, in_shardings=(sharding, parallel.data_sharded(mesh), repl),
+                 out_shardings=(sharding, repl), donate_argnums=0)
+  return ShardedTask(abstract, init, step)
 
 
 class _StopOnSignal:
@@ -92,20 +113,17 @@ def train_and_evaluate(config: ConfigDict, workdir: str):
   """Trains `config` in `workdir`, resuming from its latest checkpoint. Returns the final state."""
   # --- workdir, mesh, input spec, task
   workdir = prepare_workdir(workdir)
-  mesh = parallel.make_mesh(config.get("num_devices"))
+  mesh = parallel.mesh_from_config(config)
   data = pipeline.data_spec(config)
   task = create_task(config, data, mesh)
-  repl, batch_sharding = parallel.replicated(mesh), parallel.data_sharded(mesh)
-  rng = jax.random.key(config.seed)
-  init_rng, step_rng = jax.random.split(rng)
+  init_rng, step_rng = jax.random.split(jax.random.key(config.seed))
+  sharded = shard_task(task, mesh, config, init_rng)
 
   # --- state: resume from the latest checkpoint, else initialise on the mesh
   mngr = checkpoint.manager(workdir)
-  abstract = jax.eval_shape(task.init, init_rng)
-  abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=repl), abstract)
-  state, start = checkpoint.restore(mngr, abstract)
+  state, start = checkpoint.restore(mngr, sharded.abstract_state)
   if state is None:
-    state = jax.jit(task.init, out_shardings=repl)(init_rng)
+    state = sharded.init(init_rng)
   else:
     log.info("resumed from %s/checkpoints at step %d", workdir, start)
   if jax.process_index() == 0:
@@ -114,13 +132,12 @@ def train_and_evaluate(config: ConfigDict, workdir: str):
   writer = writer_lib.MetricsWriter(workdir, start)
 
   # --- update function and input
-  train_step = jax.jit(task.step, in_shardings=(repl, batch_sharding, repl), out_shardings=(repl, repl),
-                       donate_argnums=0)
+  train_step = sharded.step
   batches = pipeline.train_batches(config, mesh, task.examples_per_step, start)
   stop = _StopOnSignal()
   total = config.total_steps
-  log.info("training %s for %d steps (from %d) on %d device(s), workdir %s",
-               config.get("experiment", "?"), total, start, mesh.devices.size, workdir)
+  log.info("training %s for %d steps (from %d) on mesh %s, workdir %s",
+           config.get("experiment", "?"), total, start, dict(mesh.shape), workdir)
 
   # --- loop
   t_last, step_last, metrics = time.time(), start, None

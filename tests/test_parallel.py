@@ -1,0 +1,59 @@
+"""Meshes and state shardings: FSDP rules, mesh errors, sharded steps equal to one device."""
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from gans import losses, parallel
+from gans.models.gan import mlp
+from gans.train import gan_step
+
+
+def _spec(**kw):
+  defaults = dict(generator=mlp.Generator(out_shape=(2,), hidden=(16,)), discriminator=mlp.Discriminator(hidden=(16,)),
+                  g_tx=optax.adam(1e-2), d_tx=optax.adam(1e-2), loss=losses.get_loss("nsgan"), z_dim=4)
+  defaults.update(kw)
+  return gan_step.GANSpec(**defaults)
+
+
+def _batch(n, seed=0):
+  return {"image": jax.random.normal(jax.random.key(seed), (n, 2)), "label": jnp.zeros((n,), jnp.int32)}
+
+
+def _max_diff(a, b):
+  return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def test_fsdp_mesh_shards_large_leaves_and_matches_one_device():
+  spec_kw = dict(generator=mlp.Generator(out_shape=(2,), hidden=(256, 256)),
+                 discriminator=mlp.Discriminator(hidden=(256, 256)))
+  mesh = parallel.make_mesh(4, {"data": 2, "fsdp": 2})
+  spec = _spec(batch_sharding=parallel.data_sharded(mesh), **spec_kw)
+  abstract = jax.eval_shape(lambda: gan_step.init_state(spec, jax.random.key(0), (2,)))
+  shardings = parallel.state_shardings(abstract, mesh)
+  big = shardings.g.params["Dense_1"]["kernel"]  # 256 x 256 = 65,536 >= FSDP_MIN_SIZE
+  assert big.spec == jax.sharding.PartitionSpec("fsdp", None) or big.spec == jax.sharding.PartitionSpec(None, "fsdp")
+  assert shardings.g.params["Dense_0"]["bias"].spec == jax.sharding.PartitionSpec()
+  step = jax.jit(functools.partial(gan_step.train_step, spec), in_shardings=(shardings, parallel.data_sharded(mesh),
+                                                                          parallel.replicated(mesh)),
+                 out_shardings=(shardings, parallel.replicated(mesh)))
+  state = jax.jit(lambda: gan_step.init_state(spec, jax.random.key(0), (2,)), out_shardings=shardings)()
+  ref_spec = _spec(**spec_kw)
+  ref = gan_step.init_state(ref_spec, jax.random.key(0), (2,))
+  ref_step = jax.jit(functools.partial(gan_step.train_step, ref_spec))
+  for i in range(3):
+    state, _ = step(state, _batch(8, seed=i), jax.random.key(1))
+    ref, _ = ref_step(ref, _batch(8, seed=i), jax.random.key(1))
+  assert state.g.params["Dense_1"]["kernel"].sharding.spec == big.spec
+  assert _max_diff(state, ref) < 1e-5
+
+
+def test_mesh_that_does_not_fit_is_a_user_error():
+  from gans.errors import UserError
+  with pytest.raises(UserError, match="does not fit"):
+    parallel.make_mesh(4, {"data": 3})
+  with pytest.raises(UserError, match="available"):
+    parallel.make_mesh(64)
