@@ -42,6 +42,15 @@ def test_train_writes_metrics_samples_and_checkpoints(tmp_path):
   assert json.load(open(tmp_path / "config.json"))["total_steps"] == 20
 
 
+def test_metrics_leave_the_device_only_on_logging_steps(tmp_path, monkeypatch):
+  fetched = []
+  real_get = jax.device_get
+  monkeypatch.setattr(jax, "device_get", lambda x: fetched.append(1) or real_get(x))
+  loop.train_and_evaluate(_ring8(total_steps=20, log_every=10, eval_every=100, checkpoint_every=100),
+                          str(tmp_path))
+  assert len(fetched) == 2  # steps 10 and 20
+
+
 def test_resumed_run_equals_uninterrupted_run(tmp_path):
   full = loop.train_and_evaluate(_ring8(), str(tmp_path / "full"))
   loop.train_and_evaluate(_ring8(total_steps=10), str(tmp_path / "split"))
