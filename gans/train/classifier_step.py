@@ -1,0 +1,113 @@
+"""One classifier train step and the evaluation forward pass.
+
+`train_step(spec, state, batch, rng) -> (state, metrics)` is pure and jittable; bind the spec with
+`functools.partial` to get the loop's `(state, batch, rng)` form. The loss is softmax cross-entropy
+against label-smoothed one-hot targets (Szegedy et al. 2016, sec. 7), computed in float32 whatever the
+model's compute dtype; weight decay lives in the optimizer (see `gans.train.optim.make`).
+"""
+import dataclasses
+import re
+from typing import Any
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+
+@flax.struct.dataclass
+class ClassifierState:
+  """A classifier's whole state: a pytree of arrays only (model and optimizer live in the spec)."""
+  step: jax.Array
+  params: Any
+  batch_stats: Any
+  opt_state: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierSpec:
+  """Everything a classifier step closes over.
+
+  Attributes:
+    model: a module called as `model.apply(variables, x, train=...)`, returning logits.
+    tx: the optimizer (already masked for frozen parameters, if any).
+    num_classes: number of logits.
+    label_smoothing: alpha in (1 - alpha) * one_hot + alpha / num_classes.
+    tta_flip: at evaluation, average the logits of each image and its left-right mirror.
+    freeze: regex of variable paths ('stage1/block0/conv/kernel') kept fixed; the optimizer `tx` must
+      already give them zero updates, the step keeps their BatchNorm statistics fixed.
+  """
+  model: nn.Module
+  tx: optax.GradientTransformation
+  num_classes: int
+  label_smoothing: float = 0.0
+  tta_flip: bool = False
+  freeze: str = ""
+
+
+def path_str(path) -> str:
+  """'block1/conv/kernel' for a jax tree path."""
+  return "/".join(str(getattr(k, "key", getattr(k, "idx", k))) for k in path)
+
+
+def path_mask(tree, pattern: str):
+  """Pytree of bools like `tree`: True where `pattern` is found (re.search) in the leaf's path."""
+  rx = re.compile(pattern)
+  return jax.tree_util.tree_map_with_path(lambda p, _: bool(pattern) and bool(rx.search(path_str(p))), tree)
+
+
+def init_state(spec: ClassifierSpec, rng: jax.Array, data_shape: tuple[int, ...]) -> ClassifierState:
+  """Initial state for examples of `data_shape` (without the batch dimension)."""
+  variables = spec.model.init({"params": rng, "dropout": rng}, jnp.zeros((1, *data_shape)), train=False)
+  params = variables["params"]
+  return ClassifierState(jnp.zeros((), jnp.int32), params, variables.get("batch_stats", {}),
+                         spec.tx.init(params))
+
+
+def cross_entropy(logits: jax.Array, labels: jax.Array, num_classes: int,
+                  label_smoothing: float = 0.0) -> jax.Array:
+  """Per-example softmax cross-entropy (float32) against label-smoothed one-hot targets."""
+  targets = optax.smooth_labels(jax.nn.one_hot(labels, num_classes), label_smoothing)
+  return optax.softmax_cross_entropy(logits.astype(jnp.float32), targets)
+
+
+def train_step(spec: ClassifierSpec, state: ClassifierState, batch: dict,
+               rng: jax.Array) -> tuple[ClassifierState, dict]:
+  """One optimizer update on `batch` {'image', 'label'}; metrics are the batch's loss and accuracy."""
+  dropout_rng = jax.random.fold_in(rng, state.step)
+
+  def loss_fn(params):
+    variables = {"params": params, "batch_stats": state.batch_stats}
+    if state.batch_stats:
+      logits, updates = spec.model.apply(variables, batch["image"], train=True, mutable=["batch_stats"],
+                                         rngs={"dropout": dropout_rng})
+      stats = updates["batch_stats"]
+    else:
+      logits = spec.model.apply(variables, batch["image"], train=True, rngs={"dropout": dropout_rng})
+      stats = state.batch_stats
+    loss = cross_entropy(logits, batch["label"], spec.num_classes, spec.label_smoothing).mean()
+    return loss, (logits, stats)
+
+  (loss, (logits, stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+  if spec.freeze:  # frozen layers keep their running statistics too
+    stats = jax.tree.map(lambda keep, old, new: old if keep else new, path_mask(stats, spec.freeze),
+                         state.batch_stats, stats)
+  updates, opt_state = spec.tx.update(grads, state.opt_state, state.params)
+  params = optax.apply_updates(state.params, updates)
+  accuracy = jnp.mean(jnp.argmax(logits, -1) == batch["label"])
+  return ClassifierState(state.step + 1, params, stats, opt_state), {"loss": loss, "accuracy": accuracy}
+
+
+def eval_step(spec: ClassifierSpec, state: ClassifierState, batch: dict) -> jax.Array:
+  """Float32 logits of `batch['image']` in inference mode (running BatchNorm statistics).
+
+  With `spec.tta_flip` the logits are the mean of those of the images and of their mirror images.
+  """
+  variables = {"params": state.params, "batch_stats": state.batch_stats}
+  images = batch["image"]
+  logits = spec.model.apply(variables, images, train=False).astype(jnp.float32)
+  if spec.tta_flip:
+    flipped = spec.model.apply(variables, images[:, :, ::-1], train=False).astype(jnp.float32)
+    logits = (logits + flipped) / 2
+  return logits

@@ -1,0 +1,297 @@
+"""Classifier training: loss and metrics against hand formulas, label smoothing, freezing, init_from,
+flip TTA, purity, 1 vs 4 devices, padded evaluation, new preprocessing ops, and one end-to-end run."""
+import functools
+import json
+import math
+import os
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from configs import common
+from gans import checkpoint, errors, parallel
+from gans.data import preprocess
+from gans.data.pipeline import DataSpec
+from gans.models import classifiers
+from gans.train import classifier_step, classifier_task, loop
+
+K = 10
+
+
+class Tiny(nn.Module):
+  """Conv -> BN -> ReLU -> mean pool -> dropout -> Dense: every feature the step must handle."""
+  num_classes: int = K
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, train=False):
+    x = nn.Conv(4, (3, 3), strides=2, dtype=self.dtype, name="conv")(x.astype(self.dtype))
+    x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype, name="bn")(x)
+    x = nn.relu(x).mean((1, 2))
+    x = nn.Dropout(0.2, deterministic=not train)(x)
+    return nn.Dense(self.num_classes, dtype=self.dtype, name="head")(x).astype(jnp.float32)
+
+
+class Identity(nn.Module):
+  """logits = scale * flattened image, scale starting at 1: hand-made logits go straight through."""
+  num_classes: int = K
+
+  @nn.compact
+  def __call__(self, x, train=False):
+    return x.reshape(x.shape[0], -1) * self.param("scale", nn.initializers.ones, ())
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+  """Registers `tiny` (and `identity`) for the duration of one test."""
+  classifiers.names()  # load the real families first
+  monkeypatch.setitem(classifiers._REGISTRY, "tiny",
+                      lambda num_classes, small_inputs=False, dtype=jnp.float32: Tiny(num_classes, dtype))
+  monkeypatch.setitem(classifiers._REGISTRY, "identity",
+                      lambda num_classes, small_inputs=False: Identity(num_classes))
+
+
+def _config(**overrides):
+  c = common.classifier_config()
+  c.model = {"name": "tiny", "small_inputs": True, "dtype": "float32"}
+  c.total_steps = 100
+  c.optimizer = common.optimizer("sgd", 0.1, momentum=0.9, weight_decay=1e-3)
+  c.update(overrides)
+  return c
+
+
+def _task(c, shape=(8, 8, 1), devices=1):
+  return classifier_task.ClassifierTask(c, DataSpec(shape, K, 100), parallel.make_mesh(devices))
+
+
+def _batch(n=8, shape=(8, 8, 1), seed=0):
+  rng = np.random.default_rng(seed)
+  return {"image": jnp.asarray(rng.normal(size=(n, *shape)), jnp.float32),
+          "label": jnp.asarray(rng.integers(0, K, n), jnp.int32)}
+
+
+def _log_softmax(z):
+  z = np.asarray(z, np.float64)
+  return z - np.log(np.exp(z - z.max(-1, keepdims=True)).sum(-1, keepdims=True)) - z.max(-1, keepdims=True)
+
+
+def test_cross_entropy_golden_values():
+  logits = np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+  got = classifier_step.cross_entropy(jnp.asarray(logits), jnp.array([0, 2]), 3)
+  np.testing.assert_allclose(got, [math.log(1 + 2 * math.exp(-2)), math.log(3)], rtol=1e-6)
+  # Label smoothing alpha: targets (1 - alpha) one_hot + alpha / K, so for [2, 0, 0], label 0, alpha 0.3:
+  # targets [0.8, 0.1, 0.1] and CE = logsumexp - 0.8 * 2.
+  got = classifier_step.cross_entropy(jnp.asarray(logits[:1]), jnp.array([0]), 3, label_smoothing=0.3)
+  np.testing.assert_allclose(got, [math.log(math.exp(2) + 2) - 1.6], rtol=1e-6)
+
+
+def test_label_smoothing_is_mixture_of_hard_and_uniform_losses():
+  rng = np.random.default_rng(1)
+  logits, labels, alpha = rng.normal(size=(6, K)) * 3, rng.integers(0, K, 6), 0.1
+  logp = _log_softmax(logits)
+  hard = -logp[np.arange(6), labels]
+  uniform = -logp.mean(-1)
+  got = classifier_step.cross_entropy(jnp.asarray(logits, jnp.float32), jnp.asarray(labels), K, alpha)
+  np.testing.assert_allclose(got, (1 - alpha) * hard + alpha * uniform, rtol=1e-5)
+
+
+def test_train_step_metrics_match_hand_computed_loss_and_accuracy(tiny):
+  logits = np.array([[3.0, 1.0, 0.0], [0.0, 2.0, 0.5], [1.0, 1.0, 4.0], [0.2, 0.1, 0.0]], np.float32)
+  labels = np.array([0, 0, 2, 1])  # predictions 0, 1, 2, 0: two right
+  c = _config(label_smoothing=0.2)
+  c.model = {"name": "identity"}
+  task = classifier_task.ClassifierTask(c, DataSpec((1, 1, 3), 3, 4), parallel.make_mesh(1))
+  state = task.init(jax.random.key(0))
+  _, metrics = task.step(state, {"image": jnp.asarray(logits[:, None, None, :]), "label": jnp.asarray(labels)},
+                         jax.random.key(1))
+  targets = np.eye(3)[labels] * 0.8 + 0.2 / 3
+  expected = -(targets * _log_softmax(logits)).sum(-1).mean()
+  np.testing.assert_allclose(metrics["loss"], expected, rtol=1e-6)
+  assert float(metrics["accuracy"]) == 0.5
+
+
+def test_step_is_pure_and_updates_params_and_batch_stats(tiny):
+  task = _task(_config())
+  state = task.init(jax.random.key(0))
+  before = [np.array(x) for x in jax.tree.leaves(state)]
+  step = jax.jit(task.step)
+  s1, m1 = step(state, _batch(), jax.random.key(1))
+  s2, m2 = step(state, _batch(), jax.random.key(1))
+  assert all(np.array_equal(a, b) for a, b in zip(before, jax.tree.leaves(state)))  # input untouched
+  assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(s1), jax.tree.leaves(s2)))
+  assert float(m1["loss"]) == float(m2["loss"])
+  assert int(s1.step) == 1
+  assert not np.allclose(s1.params["conv"]["kernel"], state.params["conv"]["kernel"])
+  assert not np.allclose(s1.batch_stats["bn"]["mean"], state.batch_stats["bn"]["mean"])
+  s3, _ = step(state, _batch(), jax.random.key(2))  # another rng: another dropout mask
+  assert not np.allclose(s3.params["head"]["kernel"], s1.params["head"]["kernel"])
+
+
+def test_one_and_four_devices_match(tiny):
+  results = []
+  for devices in (1, 4):
+    mesh = parallel.make_mesh(devices)
+    task = _task(_config(), devices=devices)
+    repl, data = parallel.replicated(mesh), parallel.data_sharded(mesh)
+    state = jax.jit(task.init, out_shardings=repl)(jax.random.key(0))
+    step = jax.jit(task.step, in_shardings=(repl, data, repl), out_shardings=(repl, repl))
+    for i in range(3):
+      batch = jax.device_put(_batch(16, seed=i), data)
+      state, metrics = step(state, batch, jax.random.key(1))
+    results.append((jax.tree.leaves(state), float(metrics["loss"])))
+  for a, b in zip(results[0][0], results[1][0]):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-5)
+
+
+def test_weight_decay_skips_biases_and_norm_parameters(tiny):
+  c = _config()
+  c.optimizer = common.optimizer("sgd", 1.0, momentum=0.0, weight_decay=0.1)
+  spec = classifier_task.build_spec(c, K)
+  params = jax.tree.map(jnp.ones_like, _task(c).init(jax.random.key(0)).params)
+  updates, _ = spec.tx.update(jax.tree.map(jnp.zeros_like, params), spec.tx.init(params), params)
+  np.testing.assert_allclose(updates["conv"]["kernel"], -0.1)
+  np.testing.assert_allclose(updates["head"]["kernel"], -0.1)
+  for leaf in (updates["conv"]["bias"], updates["bn"]["scale"], updates["bn"]["bias"], updates["head"]["bias"]):
+    np.testing.assert_array_equal(leaf, 0.0)
+
+
+def test_frozen_params_and_their_stats_stay_fixed_while_others_train(tiny):
+  task = _task(_config(freeze="^(conv|bn)/"))
+  state = task.init(jax.random.key(0))
+  new = state
+  for i in range(2):
+    new, _ = jax.jit(task.step)(new, _batch(seed=i), jax.random.key(1))
+  for name in ("conv", "bn"):
+    for a, b in zip(jax.tree.leaves(state.params[name]), jax.tree.leaves(new.params[name])):
+      np.testing.assert_array_equal(a, b)
+  for a, b in zip(jax.tree.leaves(state.batch_stats), jax.tree.leaves(new.batch_stats)):
+    np.testing.assert_array_equal(a, b)
+  assert not np.allclose(state.params["head"]["kernel"], new.params["head"]["kernel"])
+  with pytest.raises(errors.UserError, match="matches no parameter"):
+    _task(_config(freeze="^nothing")).init(jax.random.key(0))
+  with pytest.raises(errors.UserError, match="bad regular expression"):
+    _task(_config(freeze="("))
+
+
+def test_init_from_copies_matching_params_and_replaces_the_head(tiny, tmp_path):
+  source = _task(_config())
+  saved, _ = jax.jit(source.step)(source.init(jax.random.key(5)), _batch(), jax.random.key(1))
+  mngr = checkpoint.manager(str(tmp_path / "src"), async_save=False)
+  checkpoint.save(mngr, 1, saved)
+  mngr.close()
+  c = _config(init_from=str(tmp_path / "src"))
+  target = classifier_task.ClassifierTask(c, DataSpec((8, 8, 1), 5, 100), parallel.make_mesh(1))
+  state = jax.jit(target.init)(jax.random.key(0))
+  fresh = classifier_task.ClassifierTask(_config(), DataSpec((8, 8, 1), 5, 100),
+                                         parallel.make_mesh(1)).init(jax.random.key(0))
+  for name in ("conv", "bn"):
+    for a, b in zip(jax.tree.leaves(saved.params[name]), jax.tree.leaves(state.params[name])):
+      np.testing.assert_array_equal(a, b)
+  for a, b in zip(jax.tree.leaves(saved.batch_stats), jax.tree.leaves(state.batch_stats)):
+    np.testing.assert_array_equal(a, b)
+  assert state.params["head"]["kernel"].shape == (4, 5)  # 5 classes: the 10-class head was not copied
+  np.testing.assert_array_equal(state.params["head"]["kernel"], fresh.params["head"]["kernel"])
+  # Same class count, but the head excluded by regex: everything but the head copied.
+  c = _config(init_from=str(tmp_path / "src" / "checkpoints" / "1"), init_from_exclude="^head/")
+  state = _task(c).init(jax.random.key(0))
+  np.testing.assert_array_equal(state.params["conv"]["kernel"], saved.params["conv"]["kernel"])
+  assert not np.allclose(state.params["head"]["kernel"], saved.params["head"]["kernel"])
+  with pytest.raises(errors.UserError, match="no checkpoint"):
+    _task(_config(init_from=str(tmp_path))).init(jax.random.key(0))
+
+
+def test_tta_flip_is_the_mean_of_the_two_passes(tiny):
+  task = _task(_config(tta_flip=True))
+  state, _ = jax.jit(task.step)(task.init(jax.random.key(0)), _batch(), jax.random.key(1))
+  images = _batch(4, seed=3)["image"]
+  variables = {"params": state.params, "batch_stats": state.batch_stats}
+  plain = task.spec.model.apply(variables, images, train=False)
+  mirrored = task.spec.model.apply(variables, jnp.asarray(np.flip(np.asarray(images), axis=2)), train=False)
+  assert not np.allclose(plain, mirrored)  # the test means something only if the model is not symmetric
+  np.testing.assert_allclose(task.logits(state, images), (plain + mirrored) / 2, rtol=1e-5, atol=1e-6)
+
+
+def test_padded_final_eval_batch_counts_each_example_once(tiny):
+  # 10 examples, global batch 4 on 4 devices: batches of 4, 4 and 2 (+2 padded).
+  rng = np.random.default_rng(0)
+  logits = rng.normal(size=(10, K)).astype(np.float32)
+  labels = np.argmax(logits, -1)
+  labels[[1, 4, 8]] = (labels[[1, 4, 8]] + 1) % K  # three wrong: accuracy exactly 0.7
+  c = _config(eval_batch_size=4)
+  c.model = {"name": "identity"}
+  task = _task(c, shape=(1, 1, K), devices=4)
+  state = task.init(jax.random.key(0))
+  ds = tf.data.Dataset.from_tensor_slices({"image": logits[:, None, None, :], "label": labels.astype(np.int32)})
+  batches = list(classifier_task.padded_batches(ds, 10, 4, task.mesh))
+  assert len(batches) == 3 and [float(b["mask"].sum()) for b in batches] == [4, 4, 2]
+  results, confusion = task.evaluate_batches(state, batches)
+  assert results["examples"] == 10 and confusion.sum() == 10
+  assert results["accuracy"] == pytest.approx(0.7)
+  np.testing.assert_allclose(results["loss"], -_log_softmax(logits)[np.arange(10), labels].mean(), rtol=1e-5)
+  rank = (logits > logits[np.arange(10), labels][:, None]).sum(-1)  # classes scored above the true one
+  assert results["top5_accuracy"] == pytest.approx(np.mean(rank < 5))
+  np.testing.assert_array_equal(confusion.sum(1), np.bincount(labels, minlength=K))
+  np.testing.assert_array_equal(np.diag(confusion).sum(), 7)
+
+
+def _image(seed=0, shape=(28, 28, 1)):
+  return tf.constant(np.random.default_rng(seed).uniform(-1, 1, shape), tf.float32)
+
+
+def test_random_erasing_fills_one_rectangle_of_the_paper_area():
+  img = _image(shape=(28, 28, 3))
+  areas = []
+  for i in range(20):
+    out = preprocess.build("random_erasing(1.0, 0.02, 0.4, 0.3, 5.0)")(img, tf.constant([0, i], tf.int64)).numpy()
+    erased = np.all(out == 5.0, -1)
+    if not erased.any():
+      continue
+    rows, cols = np.flatnonzero(erased.any(1)), np.flatnonzero(erased.any(0))
+    assert erased.sum() == len(rows) * len(cols)  # one solid rectangle
+    assert np.array_equal(out[~erased], img.numpy()[~erased])  # the rest untouched
+    areas.append(erased.sum() / 28 ** 2)
+  assert len(areas) >= 15 and 0.015 <= min(areas) and max(areas) <= 0.45
+  kept = preprocess.build("random_erasing(0.0)")(img, tf.constant([0, 1], tf.int64))
+  np.testing.assert_array_equal(kept, img)
+  noise = preprocess.build("random_erasing(1.0, 0.3, 0.3, 1.0)")(img, tf.constant([0, 2], tf.int64)).numpy()
+  changed = noise != img.numpy()
+  assert changed.any() and noise.min() >= -1 and noise.max() <= 1  # noise fill within [lo, hi]
+  with pytest.raises(errors.UserError, match="random_erasing"):
+    preprocess.build("random_erasing(1.5)")
+
+
+def test_random_brightness_and_contrast():
+  img = _image(1)
+  out = preprocess.build("random_brightness(0.2)")(img, tf.constant([3, 4], tf.int64)).numpy()
+  delta = out - img.numpy()
+  assert np.ptp(delta) < 1e-6 and 0 < abs(delta.flat[0]) <= 0.2
+  out = preprocess.build("random_contrast(0.5, 0.9)")(img, tf.constant([3, 4], tf.int64)).numpy()
+  mean = img.numpy().mean()
+  np.testing.assert_allclose(out.mean(), mean, atol=1e-5)
+  factor = (out - mean).std() / (img.numpy() - mean).std()
+  assert 0.5 <= factor <= 0.9
+
+
+def test_end_to_end_on_mnist_5k(tiny, tmp_path, data_dir):
+  c = _config(dataset="mnist_5k", data_dir=data_dir, total_steps=6, batch_size=32, log_every=3, eval_every=3,
+              checkpoint_every=3, eval_batch_size=384, num_devices=4, label_smoothing=0.1)
+  c.optimizer = common.optimizer("adam", 3e-3, schedule="cosine", warmup_steps=2)
+  loop.train_and_evaluate(c, str(tmp_path / "run"))
+  lines = [json.loads(l) for l in open(tmp_path / "run" / "metrics.jsonl")]
+  evals = [l for l in lines if "test_accuracy" in l]
+  assert [l["step"] for l in evals] == [3, 6]
+  assert all(l["test_examples"] == 1000 for l in evals)  # 384 + 384 + 232: each test digit once
+  assert all(0 <= l["test_top5_accuracy"] <= 1 and l["test_top5_accuracy"] >= l["test_accuracy"] for l in evals)
+  assert [l["step"] for l in lines if "loss" in l and "test_loss" not in l] == [3, 6]
+  assert os.listdir(tmp_path / "run" / "confusion") == ["step_6.png"]
+  # Resumed task from the workdir: same evaluation.
+  config, task, state, step = loop.restore_task(str(tmp_path / "run"), parallel.make_mesh(4))
+  assert step == 6
+  again = task.evaluate(state, step, str(tmp_path / "eval"))
+  assert again["test_accuracy"] == evals[-1]["test_accuracy"]
