@@ -295,3 +295,40 @@ def test_end_to_end_on_mnist_5k(tiny, tmp_path, data_dir):
   assert step == 6
   again = task.evaluate(state, step, str(tmp_path / "eval"))
   assert again["test_accuracy"] == evals[-1]["test_accuracy"]
+
+
+class Plain(nn.Module):
+  """Conv -> ReLU -> mean pool -> Dense, no BatchNorm or dropout: accumulation must equal a large batch."""
+  num_classes: int = K
+
+  @nn.compact
+  def __call__(self, x, train=False):
+    x = nn.relu(nn.Conv(4, (3, 3), strides=2)(x)).mean((1, 2))
+    return nn.Dense(self.num_classes)(x)
+
+
+@pytest.mark.parametrize("devices", [1, 4])
+def test_gradient_accumulation_equals_the_large_batch_step(monkeypatch, devices):
+  classifiers.names()
+  monkeypatch.setitem(classifiers._REGISTRY, "plain", lambda num_classes, small_inputs=False: Plain(num_classes))
+  results = {}
+  for k in (1, 4):
+    c = _config(grad_accum_steps=k, batch_size=16)
+    c.model = {"name": "plain"}
+    mesh = parallel.make_mesh(devices)
+    task = _task(c, devices=devices)
+    repl, data = parallel.replicated(mesh), parallel.data_sharded(mesh)
+    state = jax.jit(task.init, out_shardings=repl)(jax.random.key(0))
+    step = jax.jit(task.step, in_shardings=(repl, data, repl), out_shardings=(repl, repl))
+    for i in range(2):
+      state, metrics = step(state, jax.device_put(_batch(16, seed=i), data), jax.random.key(1))
+    results[k] = (jax.tree.leaves(state.params), float(metrics["loss"]), float(metrics["accuracy"]))
+  for a, b in zip(results[1][0], results[4][0]):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(results[1][1], results[4][1], rtol=1e-5)
+  assert results[1][2] == pytest.approx(results[4][2])
+
+
+def test_gradient_accumulation_must_divide_the_batch(tiny):
+  with pytest.raises(errors.UserError, match="grad_accum_steps"):
+    _task(_config(grad_accum_steps=3, batch_size=16))

@@ -37,6 +37,9 @@ class ClassifierSpec:
     tta_flip: at evaluation, average the logits of each image and its left-right mirror.
     freeze: regex of variable paths ('stage1/block0/conv/kernel') kept fixed; the optimizer `tx` must
       already give them zero updates, the step keeps their BatchNorm statistics fixed.
+    accum_steps: split each batch into this many micro-batches, run them one after the other and
+      apply one update with the mean gradient (equal to the large-batch update for models without
+      BatchNorm; with BatchNorm each micro-batch uses its own statistics). Peak memory is one micro-batch's.
   """
   model: nn.Module
   tx: optax.GradientTransformation
@@ -44,6 +47,7 @@ class ClassifierSpec:
   label_smoothing: float = 0.0
   tta_flip: bool = False
   freeze: str = ""
+  accum_steps: int = 1
 
 
 def path_str(path) -> str:
@@ -72,30 +76,57 @@ def cross_entropy(logits: jax.Array, labels: jax.Array, num_classes: int,
   return optax.softmax_cross_entropy(logits.astype(jnp.float32), targets)
 
 
+def _loss_and_grads(spec: ClassifierSpec, params, batch_stats, images, labels, rng):
+  """Mean loss and its gradient on one (micro-)batch; returns (loss, logits, new batch_stats, grads)."""
+  def loss_fn(params):
+    variables = {"params": params, "batch_stats": batch_stats}
+    if batch_stats:
+      logits, updates = spec.model.apply(variables, images, train=True, mutable=["batch_stats"],
+                                         rngs={"dropout": rng})
+      stats = updates["batch_stats"]
+    else:
+      logits = spec.model.apply(variables, images, train=True, rngs={"dropout": rng})
+      stats = batch_stats
+    loss = cross_entropy(logits, labels, spec.num_classes, spec.label_smoothing).mean()
+    return loss, (logits, stats)
+
+  (loss, (logits, stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+  return loss, logits, stats, grads
+
+
 def train_step(spec: ClassifierSpec, state: ClassifierState, batch: dict,
                rng: jax.Array) -> tuple[ClassifierState, dict]:
   """One optimizer update on `batch` {'image', 'label'}; metrics are the batch's loss and accuracy."""
   dropout_rng = jax.random.fold_in(rng, state.step)
+  images, labels = batch["image"], batch["label"]
+  k = spec.accum_steps
+  if k == 1:
+    loss, logits, stats, grads = _loss_and_grads(spec, state.params, state.batch_stats, images, labels,
+                                                 dropout_rng)
+    accuracy = jnp.mean(jnp.argmax(logits, -1) == labels)
+  else:
+    # Row r holds examples r*k .. r*k+k-1, so micro-batch i = [:, i] keeps the batch sharding on axis 0.
+    micro_images = images.reshape(images.shape[0] // k, k, *images.shape[1:])
+    micro_labels = labels.reshape(labels.shape[0] // k, k)
 
-  def loss_fn(params):
-    variables = {"params": params, "batch_stats": state.batch_stats}
-    if state.batch_stats:
-      logits, updates = spec.model.apply(variables, batch["image"], train=True, mutable=["batch_stats"],
-                                         rngs={"dropout": dropout_rng})
-      stats = updates["batch_stats"]
-    else:
-      logits = spec.model.apply(variables, batch["image"], train=True, rngs={"dropout": dropout_rng})
-      stats = state.batch_stats
-    loss = cross_entropy(logits, batch["label"], spec.num_classes, spec.label_smoothing).mean()
-    return loss, (logits, stats)
+    def body(carry, i):
+      grad_sum, stats = carry
+      x = jax.lax.dynamic_index_in_dim(micro_images, i, axis=1, keepdims=False)
+      y = jax.lax.dynamic_index_in_dim(micro_labels, i, axis=1, keepdims=False)
+      loss, logits, stats, grads = _loss_and_grads(spec, state.params, stats, x, y,
+                                                   jax.random.fold_in(dropout_rng, i))
+      correct = jnp.mean(jnp.argmax(logits, -1) == y)
+      return (jax.tree.map(jnp.add, grad_sum, grads), stats), (loss, correct)
 
-  (loss, (logits, stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
+    zeros = jax.tree.map(jnp.zeros_like, state.params)
+    (grad_sum, stats), (losses, correct) = jax.lax.scan(body, (zeros, state.batch_stats), jnp.arange(k))
+    grads = jax.tree.map(lambda g: g / k, grad_sum)
+    loss, accuracy = losses.mean(), correct.mean()
   if spec.freeze:  # frozen layers keep their running statistics too
     stats = jax.tree.map(lambda keep, old, new: old if keep else new, path_mask(stats, spec.freeze),
                          state.batch_stats, stats)
   updates, opt_state = spec.tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
-  accuracy = jnp.mean(jnp.argmax(logits, -1) == batch["label"])
   return ClassifierState(state.step + 1, params, stats, opt_state), {"loss": loss, "accuracy": accuracy}
 
 
