@@ -24,13 +24,26 @@ def gan_config() -> ml_collections.ConfigDict:
   c.checkpoint_every = 1_000
   c.model = ml_collections.ConfigDict({
       "name": "dcgan", "z_dim": 100, "g_width": 64, "d_width": 64, "d_batch_norm": True,
-      "g_hidden": (256, 256), "d_hidden": (256, 256), "dtype": "float32"})
-  c.loss = "nsgan"
+      "g_hidden": (256, 256), "d_hidden": (256, 256), "dtype": "float32",
+      "spectral_norm": False,  # every D layer (Miyato et al. 2018); drops D's BatchNorm
+      "minibatch_kernels": 0, "minibatch_dim": 5,  # minibatch discrimination B, C (Salimans et al. 2016)
+      "h_dim": 64})  # BEGAN embedding size
+  c.loss = "nsgan"  # minimax | nsgan | lsgan | wasserstein | hinge | began
+  c.loss_options = ml_collections.ConfigDict()  # e.g. lsgan's {'a', 'b', 'c'}
   c.penalty = "none"
+  c.penalty_options = ml_collections.ConfigDict()  # e.g. {'c': 0.5} for dragan
   c.penalty_weight = 0.0
   c.n_critic = 1
   c.weight_clip = 0.0
   c.ema_decay = 0.0
+  # Variants (gans.train.gan_step): auxiliary objective, feature matching, packing, BEGAN, SGAN.
+  c.aux = "none"  # none | cgan | acgan | infogan | sgan
+  c.aux_weight = 1.0  # lambda of the class / mutual-information / supervised terms
+  c.info = ml_collections.ConfigDict({"categories": 10, "continuous": 2})  # InfoGAN codes (Chen et al. 2016)
+  c.feature_matching = False  # G loss = ||E f(x) - E f(G(z))||^2 (Salimans et al. 2016, sec. 3.1)
+  c.pack = 1  # PacGAN degree m (Lin et al. 2018)
+  c.began = ml_collections.ConfigDict({"gamma": 0.5, "lambda_k": 0.001})  # Berthelot et al. 2017, sec. 4
+  c.sgan = ml_collections.ConfigDict({"labels_per_class": 100, "labelled_batch": 100})
   c.g_optimizer = optimizer("adam", 2e-4, b1=0.5, b2=0.999)
   c.d_optimizer = optimizer("adam", 2e-4, b1=0.5, b2=0.999)
   return c
@@ -52,7 +65,8 @@ def classifier_config() -> ml_collections.ConfigDict:
   c.tta_flip = False  # average the logits of each test image and its mirror
   c.num_devices = 0  # 0: all devices
   c.total_steps = 10_000
-  c.batch_size = 128
+  c.batch_size = 128  # global batch per update
+  c.grad_accum_steps = 1  # micro-batches per update (batch_size / grad_accum_steps examples each)
   c.log_every = 100
   c.eval_every = 1_000
   c.checkpoint_every = 1_000

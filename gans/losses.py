@@ -26,7 +26,8 @@ class GANLoss(NamedTuple):
 
   Attributes:
     name: registry name, for logs.
-    d_loss: `d_loss(real_out, fake_out) -> scalar`, minimised by the discriminator.
+    d_loss: `d_loss(real_out, fake_out) -> scalar`, minimised by the discriminator (`began` also
+      takes `k`, its equilibrium term).
     g_loss: `g_loss(fake_out) -> scalar`, minimised by the generator.
   """
   name: str
@@ -97,6 +98,79 @@ def lsgan(a: float = 0.0, b: float = 1.0, c: float = 1.0) -> GANLoss:
   return GANLoss("lsgan", d_loss, g_loss)
 
 
+def began(eta: float = 1.0) -> GANLoss:
+  """BEGAN (Berthelot et al. 2017, eq. 4): D is an autoencoder whose output is the per-sample
+  reconstruction loss L(v) = mean |v - D(v)|^eta; D minimises L(x) - k_t L(G(z_D)), G minimises
+  L(G(z_G)). `d_loss` takes the equilibrium term `k` (k_t, kept in the GAN state).
+
+  Args:
+    eta: the norm exponent already applied by the discriminator (1: L1, the paper's choice); recorded
+      for logs, the outputs passed here are L(v) themselves.
+  """
+  del eta
+
+  def d_loss(real_out: Array, fake_out: Array, k: Array = 0.0) -> Array:
+    return _mean(real_out) - jax.lax.stop_gradient(_f32(k)) * _mean(fake_out)
+
+  return GANLoss("began", d_loss, _mean)
+
+
+def began_k_update(k: Array, l_real: Array, l_fake: Array, gamma: float, lambda_k: float) -> Array:
+  """k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z_G))), 0, 1) (Berthelot et al. 2017, eq. 4)."""
+  return jnp.clip(_f32(k) + lambda_k * (gamma * _f32(l_real) - _f32(l_fake)), 0.0, 1.0)
+
+
+def began_convergence(l_real: Array, l_fake: Array, gamma: float) -> Array:
+  """M_global = L(x) + |gamma L(x) - L(G(z_G))| (Berthelot et al. 2017, sec. 3.4.1)."""
+  return _f32(l_real) + jnp.abs(gamma * _f32(l_real) - _f32(l_fake))
+
+
+def classification_loss(logits: Array, labels: Array) -> Array:
+  """Mean cross-entropy -log softmax(logits)[label]: the ACGAN class terms (Odena et al. 2017, eq. 3,
+  L_C with a minus sign) and the supervised SGAN term (Salimans et al. 2016, sec. 5)."""
+  logp = jax.nn.log_softmax(_f32(logits), axis=-1)
+  return -jnp.mean(jnp.take_along_axis(logp, labels[:, None].astype(jnp.int32), axis=-1))
+
+
+def k_plus_one_logit(class_logits: Array) -> Array:
+  """The real/fake logit of a K+1-class discriminator whose fake logit is fixed at 0 (Salimans et
+  al. 2016, sec. 5): D(x) = Z(x) / (Z(x) + 1) with Z = sum_k exp(l_k), so logit D(x) = logsumexp(l).
+  Any probabilistic loss above then gives the unsupervised terms of their L_unsupervised."""
+  return jax.nn.logsumexp(_f32(class_logits), axis=-1)
+
+
+def feature_matching(real_features: Array, fake_features: Array) -> Array:
+  """||E f(x) - E f(G(z))||_2^2 over an intermediate layer f of D (Salimans et al. 2016, sec. 3.1)."""
+  real = _f32(real_features).reshape(real_features.shape[0], -1)
+  fake = _f32(fake_features).reshape(fake_features.shape[0], -1)
+  return jnp.sum(jnp.square(jnp.mean(real, axis=0) - jnp.mean(fake, axis=0)))
+
+
+def infogan_mi_lower_bound(q_out: Array, categorical: Array, continuous: Array) -> Array:
+  """L_I(G, Q) = E[log Q(c|x)] + H(c) (Chen et al. 2016, eq. 5 and sec. 5) for codes c = (one
+  categorical code with K values, uniform; M continuous codes ~ U[-1, 1]).
+
+  Q(c|x) factorises: a softmax over `q_out[:, :K]` for the categorical code and, as in the authors'
+  code (fixed std), a unit-variance Gaussian with mean `q_out[:, K:]` per continuous code. H(c) =
+  log K + M log 2 is constant, added so that the value is a lower bound on I(c; G(z, c)) in nats.
+
+  Args:
+    q_out: Q head output [B, K + M].
+    categorical: the categorical code values [B] in [0, K).
+    continuous: the continuous codes [B, M] (M may be 0).
+  """
+  num_cont = continuous.shape[-1]
+  num_cat = q_out.shape[-1] - num_cont
+  q = _f32(q_out)
+  log_q = -classification_loss(q[:, :num_cat], categorical)
+  entropy = jnp.log(float(num_cat))
+  if num_cont:
+    sq = jnp.square(_f32(continuous) - q[:, num_cat:])
+    log_q += jnp.mean(jnp.sum(-0.5 * sq - 0.5 * jnp.log(2 * jnp.pi), axis=-1))
+    entropy += num_cont * jnp.log(2.0)
+  return log_q + entropy
+
+
 _REGISTRY: dict[str, Callable[..., GANLoss]] = {
     "minimax": lambda: GANLoss("minimax", _bce_d_loss, _minimax_g_loss),
     "nsgan": lambda: GANLoss("nsgan", _bce_d_loss, _nsgan_g_loss),
@@ -104,7 +178,7 @@ _REGISTRY: dict[str, Callable[..., GANLoss]] = {
     "wasserstein": lambda: GANLoss("wasserstein", _wasserstein_d_loss, _wasserstein_g_loss),
     # Same G term as WGAN: -E[D(G(z))] (Miyato et al. 2018 eq. 17).
     "hinge": lambda: GANLoss("hinge", _hinge_d_loss, _wasserstein_g_loss),
-}
+}  # `began` is not here: its D must be an autoencoder and its d_loss takes k_t (see gan_task).
 LOSS_NAMES = tuple(sorted(_REGISTRY))
 
 

@@ -14,7 +14,8 @@ flags.DEFINE_string("workdir", None, "A workdir written by launch.train.")
 flags.DEFINE_integer("num", 64, "Number of samples.")
 flags.DEFINE_string("out", None, "Output .npz file.")
 flags.DEFINE_integer("seed", 0, "Seed for the latent codes.")
-flags.DEFINE_list("labels", None, "Class labels for conditional models (one, or one per sample).")
+flags.DEFINE_list("labels", None, "Class labels for conditional models (one, or one per sample); default: "
+                  "0, 1, ..., K-1 repeated. For InfoGAN, the categorical code.")
 flags.DEFINE_string("png", None, "Also save the first 64 samples as a PNG grid (or scatter plot) here.")
 flags.mark_flags_as_required(["workdir", "out"])
 FLAGS = flags.FLAGS
@@ -27,12 +28,24 @@ def main(argv):
   from gans.train import loop  # pylint: disable=g-import-not-at-top
   if FLAGS.num < 1:
     raise UserError(f"--num must be positive, got {FLAGS.num}")
-  if FLAGS.labels:
-    raise UserError("this model is unconditional: --labels does not apply")
   _, task, state, step = loop.restore_task(FLAGS.workdir)
-  samples = task.sample(state, FLAGS.num, FLAGS.seed)
+  labels = None
+  if FLAGS.labels:
+    if not task.conditional:
+      raise UserError("this model is unconditional: --labels does not apply")
+    try:
+      labels = np.array([int(v) for v in FLAGS.labels], np.int32)
+    except ValueError:
+      raise UserError(f"--labels must be integers, got {','.join(FLAGS.labels)}") from None
+    if len(labels) == 1:
+      labels = np.repeat(labels, FLAGS.num)
+    if len(labels) != FLAGS.num:
+      raise UserError(f"--labels needs one label or --num={FLAGS.num} of them, got {len(labels)}")
+  elif task.conditional:  # labels cycle through the classes
+    labels = np.arange(FLAGS.num, dtype=np.int32) % task.num_labels
+  samples = task.sample(state, FLAGS.num, FLAGS.seed, labels=labels)
   os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
-  np.savez(FLAGS.out, samples=samples)
+  np.savez(FLAGS.out, samples=samples, **({} if labels is None else {"labels": labels}))
   if FLAGS.png:
     if samples.ndim == 2:
       visualize.save_scatter(samples, FLAGS.png)

@@ -100,3 +100,28 @@ def test_four_devices_match_one_device(n_critic):
   one, _ = _run(spec1, 3, mesh=parallel.make_mesh(1))
   four, _ = _run(spec4, 3, mesh=mesh4)
   assert _max_diff(one, four) < 1e-5
+
+
+def test_unconditional_step_ignores_labels_and_keeps_no_extra_state():
+  spec = _spec()
+  state = gan_step.init_state(spec, jax.random.key(0), (2,))
+  assert state.extra == {} and spec.cond_dim == 0
+  step = jax.jit(functools.partial(gan_step.train_step, spec))
+  batch = _batch(8)
+  a, _ = step(state, batch, jax.random.key(3))
+  b, _ = step(state, {**batch, "label": jnp.arange(8, dtype=jnp.int32)}, jax.random.key(3))
+  assert _max_diff(a, b) == 0.0
+
+
+def test_packed_discriminator_gets_half_the_batch():
+  seen = []
+
+  class Probe(mlp.Discriminator):
+    def __call__(self, x, cond=None, train=True):
+      seen.append(x.shape)
+      return super().__call__(x, cond, train)
+
+  spec = _spec(discriminator=Probe(hidden=(16,)), pack=2)
+  state = gan_step.init_state(spec, jax.random.key(0), (2,))
+  gan_step.train_step(spec, state, _batch(8), jax.random.key(1))
+  assert (4, 4) in seen and all(s[1] == 4 for s in seen)  # [B/m, m * 2] (Lin et al. 2018)

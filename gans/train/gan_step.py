@@ -5,9 +5,19 @@
 updates, each on its own real minibatch and fresh z (Goodfellow et al. 2014, Alg. 1; Arjovsky et al.
 2017, Alg. 1), then one generator update, then the EMA of G's weights (Karras et al. 2018, sec. A.1;
 Yazici et al. 2019).
+
+The variants are data in the spec, not copies of the step:
+- `aux`: 'cgan' (G and D get the one-hot label; Mirza & Osindero 2014), 'acgan' (G gets the label, D
+  a class head; Odena et al. 2017), 'infogan' (G gets codes, D a Q head; Chen et al. 2016), 'sgan'
+  (D is a K+1-way classifier trained on a few labelled examples; Salimans et al. 2016, sec. 5).
+- `feature_matching`: G matches D's mean features instead of the adversarial loss (Salimans et al.
+  2016, sec. 3.1).
+- `pack`: D sees m samples concatenated on the feature/channel axis (PacGAN, Lin et al. 2018).
+- `began`: (gamma, lambda_k); k_t lives in `state.extra` (Berthelot et al. 2017, eq. 4).
+D may return logits [B] or a dict of heads {'adv', 'class_logits', 'q', 'features'}.
 """
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import flax
 import flax.linen as nn
@@ -33,6 +43,10 @@ class GANState:
   g: NetState
   d: NetState
   g_ema: Any  # EMA of G's params, or None when ema_decay == 0
+  extra: Any = dataclasses.field(default_factory=dict)  # e.g. BEGAN's {'k_t'}
+
+
+AUX = ("none", "cgan", "acgan", "infogan", "sgan")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,19 +64,61 @@ class GANSpec:
   ema_decay: float = 0.0
   weight_clip: float = 0.0  # WGAN critic weight clipping to [-c, c] (Arjovsky et al. 2017, Alg. 1 line 7)
   batch_sharding: Any = None  # when set, z and fakes are sharded like the real batch
+  aux: str = "none"  # one of AUX
+  aux_weight: float = 1.0  # weight of the auxiliary (class / mutual-information / supervised) terms
+  num_classes: int = 0  # labels of cgan / acgan / sgan
+  info_codes: tuple[int, int] = (0, 0)  # InfoGAN (categories of the categorical code, continuous codes)
+  feature_matching: bool = False
+  pack: int = 1
+  began: Optional[tuple[float, float]] = None  # (gamma, lambda_k)
+  labelled: Any = None  # SGAN's labelled subset (images [N, ...], labels [N]) as arrays
+  labelled_batch: int = 0  # labelled examples per D update (SGAN)
+
+  @property
+  def cond_dim(self) -> int:
+    """Width of G's conditioning input (0: unconditional)."""
+    if self.aux in ("cgan", "acgan"):
+      return self.num_classes
+    return sum(self.info_codes) if self.aux == "infogan" else 0
 
 
-def _apply(module, params, batch_stats, x, train):
-  """Runs a module; returns (output, new batch_stats)."""
+def _apply(module, params, batch_stats, x, train, cond=None):
+  """Runs a module on x (and cond when given); returns (output, new batch_stats)."""
   variables = {"params": params, "batch_stats": batch_stats}
+  args = (x,) if cond is None else (x, cond)
   if train and batch_stats:
-    out, updates = module.apply(variables, x, train=True, mutable=["batch_stats"])
+    out, updates = module.apply(variables, *args, train=True, mutable=["batch_stats"])
     return out, updates["batch_stats"]
-  return module.apply(variables, x, train=train), batch_stats
+  return module.apply(variables, *args, train=train), batch_stats
 
 
-def _init_net(module, tx, rng, x):
-  variables = module.init(rng, x, train=False)
+def pack(x: jax.Array, m: int) -> jax.Array:
+  """PacGAN packing (Lin et al. 2018, sec. 3): [B, ..., C] -> [B/m, ..., m*C]; pack j holds samples
+  j*m .. j*m+m-1, sample j*m+i in channels i*C .. (i+1)*C-1 (for flat data C is the feature axis)."""
+  if m == 1:
+    return x
+  b, rest = x.shape[0], x.shape[1:]
+  x = x.reshape(b // m, m, *rest)
+  x = jnp.moveaxis(x, 1, -2)  # [B/m, ..., m, C]
+  return x.reshape(b // m, *rest[:-1], m * rest[-1])
+
+
+def _heads(spec: GANSpec, out) -> dict:
+  heads = dict(out) if isinstance(out, dict) else {"adv": out}
+  if spec.aux == "sgan":  # Salimans et al. 2016, sec. 5: the K+1-th logit is fixed at 0.
+    heads["adv"] = losses.k_plus_one_logit(heads["class_logits"])
+  return heads
+
+
+def discriminate(spec: GANSpec, params, stats, x, cond, train=True):
+  """D on a batch of (unpacked) samples; cond is used by cgan only. Returns (heads, stats)."""
+  out, stats = _apply(spec.discriminator, params, stats, pack(x, spec.pack), train,
+                      cond if spec.aux == "cgan" else None)
+  return _heads(spec, out), stats
+
+
+def _init_net(module, tx, rng, *inputs):
+  variables = module.init(rng, *inputs, train=False)
   params = variables["params"]
   return NetState(params, variables.get("batch_stats", {}), tx.init(params))
 
@@ -70,28 +126,80 @@ def _init_net(module, tx, rng, x):
 def init_state(spec: GANSpec, rng: jax.Array, data_shape: tuple[int, ...]) -> GANState:
   """Initial state for examples of `data_shape` (without the batch dimension)."""
   g_rng, d_rng = jax.random.split(rng)
-  g = _init_net(spec.generator, spec.g_tx, g_rng, jnp.zeros((1, spec.z_dim)))
-  d = _init_net(spec.discriminator, spec.d_tx, d_rng, jnp.zeros((1, *data_shape)))
-  return GANState(jnp.zeros((), jnp.int32), g, d, g.params if spec.ema_decay else None)
+  cond = (jnp.zeros((spec.pack, spec.cond_dim)),) if spec.cond_dim else ()
+  g = _init_net(spec.generator, spec.g_tx, g_rng, jnp.zeros((spec.pack, spec.z_dim)), *cond)
+  d_cond = cond if spec.aux == "cgan" else ()
+  d = _init_net(spec.discriminator, spec.d_tx, d_rng, pack(jnp.zeros((spec.pack, *data_shape)), spec.pack), *d_cond)
+  extra = {"k_t": jnp.zeros((), jnp.float32)} if spec.began else {}  # k_0 = 0 (Berthelot et al. 2017, sec. 3.3)
+  return GANState(jnp.zeros((), jnp.int32), g, d, g.params if spec.ema_decay else None, extra)
 
 
-def _latent(spec: GANSpec, rng, batch_size):
-  z = jax.random.normal(rng, (batch_size, spec.z_dim))
-  return z if spec.batch_sharding is None else jax.lax.with_sharding_constraint(z, spec.batch_sharding)
+def _shard(spec: GANSpec, x):
+  return x if spec.batch_sharding is None else jax.lax.with_sharding_constraint(x, spec.batch_sharding)
 
 
-def _d_update(spec: GANSpec, g: NetState, d: NetState, real, rng):
-  z_rng, p_rng = jax.random.split(rng)
-  fake, _ = _apply(spec.generator, g.params, g.batch_stats, _latent(spec, z_rng, real.shape[0]), True)
+def sample_inputs(spec: GANSpec, rng, batch_size, labels=None):
+  """G's inputs: z ~ N(0, I), and conditioning with the targets of the auxiliary losses.
+
+  cgan/acgan: labels (given, else uniform) as one-hot; infogan: a uniform categorical code (the given
+  labels, if any) and continuous codes ~ U[-1, 1] (Chen et al. 2016, sec. 5).
+
+  Returns:
+    (z, cond or None, targets dict: 'label' or 'cat' and 'cont').
+  """
+  z = _shard(spec, jax.random.normal(rng, (batch_size, spec.z_dim)))
+  c_rng, u_rng = jax.random.split(jax.random.fold_in(rng, 1))
+  if spec.aux in ("cgan", "acgan", "infogan"):
+    k = spec.info_codes[0] if spec.aux == "infogan" else spec.num_classes
+    if labels is None:
+      labels = jax.random.randint(c_rng, (batch_size,), 0, k)
+    labels = _shard(spec, labels)
+    cond = jax.nn.one_hot(labels, k, dtype=jnp.float32)
+    if spec.aux != "infogan":
+      return z, cond, {"label": labels}
+    cont = _shard(spec, jax.random.uniform(u_rng, (batch_size, spec.info_codes[1]), jnp.float32, -1.0, 1.0))
+    return z, jnp.concatenate([cond, cont], axis=-1), {"cat": labels, "cont": cont}
+  return z, None, {}
+
+
+def _aux_d_loss(spec: GANSpec, real_h, fake_h, real_labels, targets, labelled_h, labelled_y):
+  """The discriminator's auxiliary terms (0 without aux) and their metrics."""
+  if spec.aux == "acgan":  # Odena et al. 2017, eq. 3: D maximises L_C on real and fake.
+    real_ce = losses.classification_loss(real_h["class_logits"], real_labels)
+    fake_ce = losses.classification_loss(fake_h["class_logits"], targets["label"])
+    return real_ce + fake_ce, {"class_loss_real": real_ce, "class_loss_fake": fake_ce}
+  if spec.aux == "infogan":  # Chen et al. 2016, eq. 6: D and Q minimise -lambda L_I.
+    mi = losses.infogan_mi_lower_bound(fake_h["q"], targets["cat"], targets["cont"])
+    return -mi, {"mi_lower_bound": mi}
+  if spec.aux == "sgan":  # Salimans et al. 2016, sec. 5: L_supervised on the labelled examples.
+    ce = losses.classification_loss(labelled_h["class_logits"], labelled_y)
+    return ce, {"supervised_loss": ce}
+  return jnp.zeros((), jnp.float32), {}
+
+
+def _d_update(spec: GANSpec, g: NetState, d: NetState, real, real_labels, rng, extra):
+  z_rng, p_rng, l_rng = jax.random.split(rng, 3)
+  z, cond, targets = sample_inputs(spec, z_rng, real.shape[0])
+  fake, _ = _apply(spec.generator, g.params, g.batch_stats, z, True, cond)
   fake = jax.lax.stop_gradient(fake)
+  real_cond = jax.nn.one_hot(real_labels, spec.num_classes) if spec.aux == "cgan" else None
+  labelled_x = labelled_y = None
+  if spec.aux == "sgan":
+    idx = jax.random.randint(l_rng, (spec.labelled_batch,), 0, spec.labelled[1].shape[0])
+    labelled_x, labelled_y = spec.labelled[0][idx], spec.labelled[1][idx]
+  loss_kw = {"k": extra["k_t"]} if spec.began else {}
 
   def loss_fn(params):
-    real_out, stats = _apply(spec.discriminator, params, d.batch_stats, real, True)
-    fake_out, stats = _apply(spec.discriminator, params, stats, fake, True)
-    loss = spec.loss.d_loss(real_out, fake_out)
-    penalty = spec.penalty(lambda x: _apply(spec.discriminator, params, stats, x, True)[0], real, fake, p_rng)
-    metrics = {"d_loss": loss, "penalty": penalty, "d_real": real_out.mean(), "d_fake": fake_out.mean()}
-    return loss + spec.penalty_weight * penalty, (stats, metrics)
+    real_h, stats = discriminate(spec, params, d.batch_stats, real, real_cond)
+    fake_h, stats = discriminate(spec, params, stats, fake, cond)
+    labelled_h = discriminate(spec, params, stats, labelled_x, None)[0] if spec.aux == "sgan" else None
+    loss = spec.loss.d_loss(real_h["adv"], fake_h["adv"], **loss_kw)
+    aux, aux_metrics = _aux_d_loss(spec, real_h, fake_h, real_labels, targets, labelled_h, labelled_y)
+    d_fn = lambda x: _heads(spec, _apply(spec.discriminator, params, stats, x, True, real_cond)[0])["adv"]
+    penalty = spec.penalty(d_fn, pack(real, spec.pack), pack(fake, spec.pack), p_rng)
+    metrics = {"d_loss": loss, "penalty": penalty, "d_real": real_h["adv"].mean(), "d_fake": fake_h["adv"].mean(),
+               **aux_metrics}
+    return loss + spec.penalty_weight * penalty + spec.aux_weight * aux, (stats, metrics)
 
   grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(d.params)
   updates, opt_state = spec.d_tx.update(grads, d.opt_state, d.params)
@@ -101,17 +209,30 @@ def _d_update(spec: GANSpec, g: NetState, d: NetState, real, rng):
   return NetState(params, stats, opt_state), metrics
 
 
-def _g_update(spec: GANSpec, g: NetState, d: NetState, real, rng):
-  z = _latent(spec, rng, real.shape[0])
+def _g_update(spec: GANSpec, g: NetState, d: NetState, real, real_labels, rng):
+  z, cond, targets = sample_inputs(spec, rng, real.shape[0])
+  real_cond = jax.nn.one_hot(real_labels, spec.num_classes) if spec.aux == "cgan" else None
 
   def loss_fn(params):
-    fake, stats = _apply(spec.generator, params, g.batch_stats, z, True)
-    fake_out, _ = _apply(spec.discriminator, d.params, d.batch_stats, fake, True)  # D's stats left as they are
-    return spec.loss.g_loss(fake_out), stats
+    fake, stats = _apply(spec.generator, params, g.batch_stats, z, True, cond)
+    fake_h, _ = discriminate(spec, d.params, d.batch_stats, fake, cond)  # D's stats left as they are
+    if spec.feature_matching:  # Salimans et al. 2016, sec. 3.1
+      real_h, _ = discriminate(spec, d.params, d.batch_stats, real, real_cond)
+      loss = losses.feature_matching(real_h["features"], fake_h["features"])
+    else:
+      loss = spec.loss.g_loss(fake_h["adv"])
+    metrics = {"g_loss": loss}
+    if spec.aux == "acgan":  # Odena et al. 2017, eq. 3: G also maximises L_C on its samples.
+      aux = metrics["g_class_loss"] = losses.classification_loss(fake_h["class_logits"], targets["label"])
+      loss = loss + spec.aux_weight * aux
+    elif spec.aux == "infogan":  # Chen et al. 2016, eq. 6
+      metrics["g_mi_lower_bound"] = losses.infogan_mi_lower_bound(fake_h["q"], targets["cat"], targets["cont"])
+      loss = loss - spec.aux_weight * metrics["g_mi_lower_bound"]
+    return loss, (stats, metrics)
 
-  (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(g.params)
+  (_, (stats, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(g.params)
   updates, opt_state = spec.g_tx.update(grads, g.opt_state, g.params)
-  return NetState(optax.apply_updates(g.params, updates), stats, opt_state), {"g_loss": loss}
+  return NetState(optax.apply_updates(g.params, updates), stats, opt_state), metrics
 
 
 def train_step(spec: GANSpec, state: GANState, batch: dict, rng: jax.Array) -> tuple[GANState, dict]:
@@ -122,23 +243,32 @@ def train_step(spec: GANSpec, state: GANState, batch: dict, rng: jax.Array) -> t
   m = images.shape[0] // spec.n_critic
   # Row r holds examples r*n_critic .. r*n_critic+n_critic-1: keeps the batch sharding on axis 0.
   reals = images.reshape(m, spec.n_critic, *images.shape[1:])
+  labels = batch["label"].reshape(m, spec.n_critic) if spec.aux in ("cgan", "acgan") else jnp.zeros((m, spec.n_critic), jnp.int32)
 
   def d_body(i, carry):
     d, _ = carry
     real = jax.lax.dynamic_index_in_dim(reals, i, axis=1, keepdims=False)
-    return _d_update(spec, state.g, d, real, d_rngs[i])
+    real_labels = jax.lax.dynamic_index_in_dim(labels, i, axis=1, keepdims=False)
+    return _d_update(spec, state.g, d, real, real_labels, d_rngs[i], state.extra)
 
-  d, d_metrics = _d_update(spec, state.g, state.d, reals[:, 0], d_rngs[0])
+  d, d_metrics = _d_update(spec, state.g, state.d, reals[:, 0], labels[:, 0], d_rngs[0], state.extra)
   if spec.n_critic > 1:
     d, d_metrics = jax.lax.fori_loop(1, spec.n_critic, d_body, (d, d_metrics))
-  g, g_metrics = _g_update(spec, state.g, d, reals[:, 0], jax.random.fold_in(rng, 1))
+  g, g_metrics = _g_update(spec, state.g, d, reals[:, 0], labels[:, 0], jax.random.fold_in(rng, 1))
   g_ema = state.g_ema
   if spec.ema_decay:
     g_ema = optax.incremental_update(g.params, g_ema, 1.0 - spec.ema_decay)
-  return GANState(state.step + 1, g, d, g_ema), {**d_metrics, **g_metrics}
+  extra, metrics = state.extra, {**d_metrics, **g_metrics}
+  if spec.began:  # Berthelot et al. 2017, eq. 4 and sec. 3.4.1, with L(x) of the D step, L(G(z_G)) of G's.
+    gamma, lambda_k = spec.began
+    l_real, l_fake = d_metrics["d_real"], g_metrics["g_loss"]
+    extra = {"k_t": losses.began_k_update(extra["k_t"], l_real, l_fake, gamma, lambda_k)}
+    metrics.update(k_t=extra["k_t"], convergence=losses.began_convergence(l_real, l_fake, gamma))
+  return GANState(state.step + 1, g, d, g_ema, extra), metrics
 
 
-def generate(spec: GANSpec, state: GANState, z: jax.Array, use_ema: bool = True) -> jax.Array:
-  """Samples G(z) in inference mode (running BatchNorm statistics), from the EMA weights if kept."""
+def generate(spec: GANSpec, state: GANState, z: jax.Array, cond: jax.Array | None = None,
+             use_ema: bool = True) -> jax.Array:
+  """Samples G(z[, cond]) in inference mode (running BatchNorm statistics), from the EMA weights if kept."""
   params = state.g_ema if use_ema and state.g_ema is not None else state.g.params
-  return _apply(spec.generator, params, state.g.batch_stats, z, False)[0]
+  return _apply(spec.generator, params, state.g.batch_stats, z, False, cond)[0]

@@ -4,6 +4,10 @@ Sec. 3 guidelines: strided convolutions instead of pooling, BatchNorm in G and D
 nor D's input), ReLU in G with Tanh output, LeakyReLU(0.2) in D, no hidden fully connected layers
 beyond the projection of z. Sec. 4: weights ~ N(0, 0.02).
 
+Conditioning (CGAN, Mirza & Osindero 2014; InfoGAN codes): G gets [z, y]; D gets y as constant
+feature maps concatenated to the image channels. D's outputs are chosen with `heads.outputs`; with
+`spectral_norm` every conv and dense layer of D is spectrally normalised (Miyato et al. 2018).
+
 Sizes: a k x k start map is doubled by stride-2 4x4 transposed convs until `image_size`
 (64: 4 -> 8 -> 16 -> 32 -> 64 with 512-256-128-64 channels at width 64; 28: 7 -> 14 -> 28).
 """
@@ -14,6 +18,7 @@ import jax.numpy as jnp
 
 from gans.errors import UserError
 from gans.models import layers
+from gans.models.gan import heads
 
 _init = nn.initializers.normal(0.02)  # Radford et al. 2016, sec. 4
 
@@ -42,11 +47,14 @@ class Generator(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
+  def __call__(self, z, cond=None, train: bool = True):
     n = num_upsamplings(self.image_size)
     start = self.image_size >> n
+    x = z.astype(self.dtype)
+    if cond is not None:
+      x = jnp.concatenate([x, cond.astype(self.dtype)], axis=-1)
     x = nn.Dense(start * start * self.width * 2 ** (n - 1), kernel_init=_init, use_bias=False,
-                 dtype=self.dtype)(z.astype(self.dtype))
+                 dtype=self.dtype)(x)
     x = x.reshape(z.shape[0], start, start, -1)
     x = nn.relu(_batch_norm(train, self.dtype)(x))
     for i in range(n - 1):
@@ -59,20 +67,27 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-  """images [B, S, S, C] -> logits [B] (critic values when used with a Wasserstein loss)."""
+  """images [B, S, S, C] (and conditioning [B, c]) -> logits [B] (critic values with a Wasserstein
+  loss), or a dict of heads (see `heads`)."""
   width: int = 64
   batch_norm: bool = True  # WGAN-GP's critic has none (Gulrajani et al. 2017, sec. 4)
   dtype: Any = jnp.float32
+  spectral_norm: bool = False
+  heads: dict | None = None  # keyword arguments of heads.outputs (num_classes, q_dim, ...)
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, cond=None, train: bool = True):
     n = num_upsamplings(x.shape[1])
     x = x.astype(self.dtype)
+    if cond is not None:
+      maps = jnp.broadcast_to(cond[:, None, None, :].astype(self.dtype), (*x.shape[:3], cond.shape[-1]))
+      x = jnp.concatenate([x, maps], axis=-1)
     for i in range(n):
-      x = nn.Conv(self.width * 2 ** i, (4, 4), (2, 2), padding="SAME", use_bias=i == 0 or not self.batch_norm,
-                  kernel_init=_init, dtype=self.dtype)(x)
+      x = heads.conv(self.width * 2 ** i, (4, 4), (2, 2), self.spectral_norm, train, self.dtype, padding="SAME",
+                     use_bias=i == 0 or not self.batch_norm, kernel_init=_init)(x)
       if i > 0 and self.batch_norm:
         x = _batch_norm(train, self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
-    x = nn.Dense(1, kernel_init=_init, dtype=self.dtype)(x.reshape(x.shape[0], -1))
-    return x[:, 0].astype(jnp.float32)
+    h = x.reshape(x.shape[0], -1)
+    return heads.outputs(h, train, **(self.heads or {}), spectral_norm=self.spectral_norm, kernel_init=_init,
+                         dtype=self.dtype)

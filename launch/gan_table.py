@@ -1,0 +1,176 @@
+"""Trains the GAN family on the 2-D mixtures (and Fashion-MNIST) and writes the results into the README.
+
+  python -m launch.gan_table --seeds 0,1,2                      # ring8 + grid25 table
+  python -m launch.gan_table --fashion_steps 2000 --datasets=   # Fashion-MNIST sample grids only
+
+For every variant and dataset (configs/<variant>_<dataset>.py) and seed it trains in
+`--workroot/<variant>_<dataset>_s<seed>` (a finished run is reused, an interrupted one resumes) and
+reads the final PacGAN mode-coverage evaluation (2,500 samples; Lin et al. 2018, sec. 5.1). The
+Markdown table goes between `<!-- gan-table:start -->` and `<!-- gan-table:end -->` in `--readme`;
+Fashion-MNIST grids go to `--samples_dir` and their table between `<!-- gan-samples:start -->` and
+`<!-- gan-samples:end -->`. CPU minutes are this process's CPU time (all threads) per run.
+"""
+import json
+import os
+import re
+import time
+
+import numpy as np
+from absl import flags
+
+from launch import common
+
+UNCONDITIONAL = ("gan", "nsgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began", "pacgan")
+FASHION = ("dcgan", "gan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began", "pacgan", "cgan", "acgan",
+           "infogan", "sgan")
+flags.DEFINE_string("workroot", "workdirs/gan_table", "Where the runs live.")
+flags.DEFINE_list("variants", list(UNCONDITIONAL), "Variants for the 2-D table.")
+flags.DEFINE_list("datasets", ["ring8", "grid25"], "2-D mixtures.")
+flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds per variant and dataset.")
+flags.DEFINE_integer("steps", 0, "Override total_steps of the 2-D runs (0: the configs' own).")
+flags.DEFINE_list("fashion_variants", [], "Variants for the Fashion-MNIST sample grids (e.g. all: "
+                  + ",".join(FASHION) + ").")
+flags.DEFINE_integer("fashion_steps", 2000, "total_steps of the Fashion-MNIST runs.")
+flags.DEFINE_string("readme", "README.md", "The README to update.")
+flags.DEFINE_string("samples_dir", "docs/gan_samples", "Where the Fashion-MNIST grids go.")
+flags.DEFINE_bool("tiny", False, "Tiny models and batches (to test this script).")
+FLAGS = flags.FLAGS
+
+TABLE_MARKERS = ("<!-- gan-table:start -->", "<!-- gan-table:end -->")
+SAMPLES_MARKERS = ("<!-- gan-samples:start -->", "<!-- gan-samples:end -->")
+
+
+def write_between_markers(path: str, markers: tuple[str, str], body: str) -> None:
+  """Replaces the text between the two markers in `path` (appending both markers if absent)."""
+  text = open(path).read() if os.path.exists(path) else ""
+  start, end = markers
+  block = f"{start}\n{body.rstrip()}\n{end}"
+  if start in text and end in text:
+    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
+  else:
+    text = text.rstrip() + "\n\n" + block + "\n"
+  with open(path, "w") as f:
+    f.write(text)
+
+
+def _config(variant: str, dataset: str, seed: int, steps: int, tiny: bool):
+  import importlib  # pylint: disable=g-import-not-at-top
+  from gans.errors import UserError  # pylint: disable=g-import-not-at-top
+  try:
+    c = importlib.import_module(f"configs.{variant}_{dataset}").get_config()
+  except ModuleNotFoundError:
+    raise UserError(f"no config configs/{variant}_{dataset}.py") from None
+  c.seed = seed
+  if steps:
+    c.total_steps = steps
+  if tiny:
+    c.batch_size = 16
+    c.model.g_hidden = c.model.d_hidden = (16,)
+    c.model.g_width = c.model.d_width = 4
+  c.eval_every = c.checkpoint_every = c.total_steps
+  c.log_every = max(1, c.total_steps // 10)
+  c.num_devices = 1
+  return c
+
+
+def _final_eval(workdir: str, step: int) -> dict:
+  """The last evaluation row of `step` in the run's metrics.jsonl ({} if none)."""
+  path = os.path.join(workdir, "metrics.jsonl")
+  rows = [json.loads(line) for line in open(path)] if os.path.exists(path) else []
+  done = [r for r in rows if r["step"] == step and ("modes_captured" in r or "test_accuracy" in r)]
+  return done[-1] if done else {}
+
+
+def train_one(config, workdir: str) -> dict:
+  """Trains (or reuses a finished) run; returns its final evaluation plus `cpu_min` and `wall_min`."""
+  from gans.train import loop  # pylint: disable=g-import-not-at-top
+  timing_path = os.path.join(workdir, "timing.json")
+  if os.path.exists(timing_path):
+    timing = json.load(open(timing_path))
+    if timing.get("steps") == config.total_steps:
+      return {**_final_eval(workdir, config.total_steps), **timing}
+  cpu, wall = time.process_time(), time.time()
+  loop.train_and_evaluate(config, workdir)
+  timing = {"steps": config.total_steps, "cpu_min": (time.process_time() - cpu) / 60,
+            "wall_min": (time.time() - wall) / 60}
+  with open(timing_path, "w") as f:
+    json.dump(timing, f)
+  return {**_final_eval(workdir, config.total_steps), **timing}
+
+
+def mixture_table(results: dict, variants, datasets) -> str:
+  """Markdown: per variant and dataset, mean modes captured, % high quality and reverse KL over seeds."""
+  from gans.data import toy  # pylint: disable=g-import-not-at-top
+  head = "| variant |" + "".join(f" {d} modes | {d} % HQ | {d} rev. KL |" for d in datasets) + " CPU min/run |"
+  lines = [head, "|---|" + "---:|---:|---:|" * len(datasets) + "---:|"]
+  for v in variants:
+    cells, cpu = [], []
+    for d in datasets:
+      runs = results.get((v, d), [])
+      if not runs:
+        cells += ["-"] * 3
+        continue
+      k = len(toy.modes(d))
+      modes = [int(r["modes_captured"]) for r in runs]
+      cells += [f"{np.mean(modes):.1f}/{k} ({min(modes)}-{max(modes)})",
+                f"{100 * np.mean([r['high_quality'] for r in runs]):.1f}",
+                f"{np.mean([r['reverse_kl'] for r in runs]):.3f}"]
+      cpu += [r["cpu_min"] for r in runs]
+    lines.append(f"| {v} | " + " | ".join(cells) + (f" | {np.mean(cpu):.1f} |" if cpu else " | - |"))
+  return "\n".join(lines)
+
+
+def run_mixtures(variants, datasets, seeds, steps, workroot, tiny=False) -> tuple[str, dict]:
+  """Trains every (variant, dataset, seed); returns (Markdown table, results)."""
+  results = {}
+  for v in variants:
+    for d in datasets:
+      for s in seeds:
+        config = _config(v, d, int(s), steps, tiny)
+        r = train_one(config, os.path.join(workroot, f"{v}_{d}_s{s}"))
+        print(f"{v} {d} seed {s}: {r.get('modes_captured')} modes, {100 * r.get('high_quality', 0):.1f}% HQ, "
+              f"{r['cpu_min']:.2f} CPU min", flush=True)
+        results.setdefault((v, d), []).append(r)
+  seeds_note = f"{len(seeds)} seed(s): {', '.join(map(str, seeds))}"
+  note = (f"\nMean over {seeds_note}; modes as mean (min-max); 2,500 samples per run, high quality = within 3 std "
+          "of the nearest mode (PacGAN protocol). Generated by `python -m launch.gan_table`.")
+  return mixture_table(results, variants, datasets) + "\n" + note, results
+
+
+def run_fashion(variants, steps, workroot, samples_dir, readme, tiny=False) -> str:
+  """Trains each variant on Fashion-MNIST, copies its last sample grid; returns a Markdown grid table."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  rows = ["| variant | samples | notes |", "|---|---|---|"]
+  os.makedirs(samples_dir, exist_ok=True)
+  for v in variants:
+    config = _config(v, "fashion_mnist", 0, steps, tiny)
+    workdir = os.path.join(workroot, f"{v}_fashion_mnist")
+    r = train_one(config, workdir)
+    png = os.path.join(samples_dir, f"{v}.png")
+    shutil.copyfile(os.path.join(workdir, "samples", f"step_{config.total_steps}.png"), png)
+    notes = f"{config.total_steps} steps, {r['cpu_min']:.1f} CPU min"
+    if "test_accuracy" in r:
+      notes += (f"; test accuracy {100 * r['test_accuracy']:.1f}% with {config.sgan.labels_per_class} labels per "
+                "class (the first of each class in tfds train order)")
+    if config.aux in ("cgan", "acgan", "infogan"):
+      notes += "; one row per label" + (" (categorical code)" if config.aux == "infogan" else "")
+    rows.append(f"| {v} | ![{v}]({os.path.relpath(png, os.path.dirname(os.path.abspath(readme)))}) "
+                f"| {notes} |")
+    print(f"{v} fashion_mnist: {notes}", flush=True)
+  return "\n".join(rows)
+
+
+def main(argv):
+  del argv
+  if FLAGS.variants and FLAGS.datasets:
+    table, _ = run_mixtures(FLAGS.variants, FLAGS.datasets, FLAGS.seeds, FLAGS.steps, FLAGS.workroot, FLAGS.tiny)
+    write_between_markers(FLAGS.readme, TABLE_MARKERS, table)
+    print(table)
+  if FLAGS.fashion_variants:
+    grid = run_fashion(FLAGS.fashion_variants, FLAGS.fashion_steps, FLAGS.workroot, FLAGS.samples_dir, FLAGS.readme, FLAGS.tiny)
+    write_between_markers(FLAGS.readme, SAMPLES_MARKERS, grid)
+    print(grid)
+
+
+if __name__ == "__main__":
+  common.run(main)
