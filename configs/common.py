@@ -17,6 +17,7 @@ def gan_config() -> ml_collections.ConfigDict:
   c.cache_data = True
   c.preprocess = "value_range(-1,1)"
   c.num_devices = 0  # 0: all devices
+  c.mesh = ml_collections.ConfigDict({"data": -1, "fsdp": 1})  # axis sizes; -1 takes the remaining devices
   c.total_steps = 10_000
   c.batch_size = 64  # per discriminator step; a train step reads n_critic * batch_size examples
   c.log_every = 100
@@ -64,6 +65,7 @@ def classifier_config() -> ml_collections.ConfigDict:
   c.eval_batch_size = 500  # global; divisible by the number of devices
   c.tta_flip = False  # average the logits of each test image and its mirror
   c.num_devices = 0  # 0: all devices
+  c.mesh = ml_collections.ConfigDict({"data": -1, "fsdp": 1})  # axis sizes; -1 takes the remaining devices
   c.total_steps = 10_000
   c.batch_size = 128  # global batch per update
   c.grad_accum_steps = 1  # micro-batches per update (batch_size / grad_accum_steps examples each)
