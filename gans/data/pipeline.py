@@ -30,7 +30,7 @@ def _epoch_seed(seed: int, epoch):
   return tf.cast(seed, tf.int64) * 1_000_003 + tf.cast(epoch, tf.int64)
 
 
-def _preprocess_spec(config, native_shape) -> str:
+def preprocess_spec(config, native_shape) -> str:
   """The config's preprocessing, preceded by resize(image_size) when that differs from the data's size."""
   size = config.get("image_size")
   resize = f"resize({size})|" if size and tuple(native_shape[:2]) != (size, size) else ""
@@ -54,7 +54,7 @@ def _image_dataset(config, split, local_batch, start_example):
   stream = epochs.flat_map(
       lambda e: base.shuffle(buffer, seed=_epoch_seed(seed, e), reshuffle_each_iteration=False))
   stream = stream.skip(offset)
-  op = preprocess.build(_preprocess_spec(config, builder.info.features["image"].shape))
+  op = preprocess.build(preprocess_spec(config, builder.info.features["image"].shape))
   positions = tf.data.Dataset.range(start_example, np.iinfo(np.int64).max)
 
   def prep(pos, ex):
@@ -80,7 +80,7 @@ def data_spec(config) -> DataSpec:
     return DataSpec((2,), len(toy.modes(config.dataset)), 0)
   builder = sources.get_builder(config.dataset, config.get("data_dir"))
   shape = builder.info.features["image"].shape
-  op = preprocess.build(_preprocess_spec(config, shape))
+  op = preprocess.build(preprocess_spec(config, shape))
   example = op(tf.zeros(shape, tf.uint8), tf.constant([0, 0], tf.int64))
   num_classes = builder.info.features["label"].num_classes if "label" in builder.info.features else 0
   return DataSpec(tuple(example.shape), num_classes, builder.info.splits["train"].num_examples)

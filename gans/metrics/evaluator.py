@@ -51,7 +51,7 @@ def reference_protocol(config: ConfigDict, split: str, extractor: features_lib.E
   from gans.data import pipeline, preprocess  # pylint: disable=g-import-not-at-top
   builder = _builder(config, split)
   shape = builder.info.features["image"].shape
-  spec = pipeline._preprocess_spec(config, shape)  # pylint: disable=protected-access
+  spec = pipeline.preprocess_spec(config, shape)
   ops = "|".join(op.strip() for op in spec.split("|") if op.split("(")[0].strip() in _DETERMINISTIC_OPS)
   image = preprocess.build(ops)(tf.zeros(shape, tf.uint8), tf.constant([0, 0], tf.int64))
   return {"cache_version": CACHE_VERSION, "dataset": config.dataset, "dataset_version": str(builder.info.version),

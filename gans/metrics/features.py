@@ -189,7 +189,7 @@ def classifier_extractor(workdir: str, batch_size: int = 200) -> Extractor:
 
   def prepare(images: np.ndarray) -> np.ndarray:
     # The run's evaluation preprocessing, preceded by resize(image_size) when the size differs.
-    spec = pipeline._preprocess_spec(  # pylint: disable=protected-access
+    spec = pipeline.preprocess_spec(
         ConfigDict({"image_size": config.get("image_size"), "preprocess": eval_pp}), images.shape[1:])
     op = preprocess.build(spec)
     ds = tf.data.Dataset.from_tensor_slices(images).map(lambda im: op(im, seed), num_parallel_calls=4)

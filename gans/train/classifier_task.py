@@ -151,7 +151,7 @@ def eval_dataset(config: ConfigDict, split: str) -> tuple[tf.data.Dataset, int]:
                     f"{', '.join(builder.info.splits)}") from None
   shape = builder.info.features["image"].shape
   eval_config = ConfigDict({"image_size": config.get("image_size"), "preprocess": config.eval_preprocess})
-  op = preprocess.build(pipeline._preprocess_spec(eval_config, shape))  # pylint: disable=protected-access
+  op = preprocess.build(pipeline.preprocess_spec(eval_config, shape))
   ds = builder.as_dataset(split=tfds.split_for_jax_process(split), shuffle_files=False)
   seed = tf.constant([0, 0], tf.int64)
   ds = ds.map(lambda ex: {"image": op(ex["image"], seed), "label": tf.cast(ex["label"], tf.int32)},
