@@ -156,3 +156,53 @@ def test_conv_transpose_rejects_mismatched_channels_and_empty_output():
     layers.conv_transpose(jnp.ones((1, 4, 4, 3)), jnp.ones((3, 3, 2, 5)), 2, 'SAME')
   with pytest.raises(UserError, match='empty'):
     layers.conv_transpose(jnp.ones((1, 4, 4, 3)), jnp.ones((3, 3, 3, 5)), 1, ((-4, 0), (0, 0)))
+
+
+# Strided forward convolutions: (kernel, stride, padding, input size); odd sizes drop trailing inputs.
+# The fast path takes k % s == 0 and k > s (4x4 s2, 6x6 s3); the others check the lax fallback.
+_CONV_CASES = [(4, 2, 'SAME', 8), (4, 2, ((1, 1), (1, 1)), 9), (4, 2, 'VALID', 7), (6, 3, ((2, 0), (1, 2)), 10),
+               (4, 4, 'SAME', 9), (3, 2, 'SAME', 7), (1, 2, 'VALID', 7), (2, 2, 'VALID', 5)]
+
+
+@pytest.mark.parametrize('k,s,padding,n', _CONV_CASES)
+def test_conv_general_dilated_matches_lax_with_gradients(k, s, padding, n):
+  x, kernel = _normal(0, (2, n, n + 1, 3)), _normal(1, (k, k, 3, 4))
+
+  def f(conv):
+    return lambda a, b: conv(a, b, (s, s), padding, dimension_numbers=_DN,
+                             precision=lax.Precision.HIGHEST)
+
+  want, want_vjp = jax.vjp(f(lax.conv_general_dilated), x, kernel)
+  got, got_vjp = jax.vjp(f(layers.conv_general_dilated), x, kernel)
+  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  g = _normal(2, want.shape)
+  for a, b in zip(got_vjp(g), want_vjp(g)):
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize('k,s,fast', [(4, 2, True), (6, 3, True), (3, 2, False), (4, 4, False),
+                                       (4, 1, False)])
+def test_conv_general_dilated_takes_the_fast_path_only_when_the_stride_divides_the_kernel(k, s, fast):
+  x, kernel = _normal(0, (1, 8, 8, 2)), _normal(1, (k, k, 2, 3))
+  jaxpr = jax.make_jaxpr(lambda a, b: layers.conv_general_dilated(a, b, (s, s), 'SAME',
+                                                                  dimension_numbers=_DN))(x, kernel)
+  assert ('custom_vjp_call' in str(jaxpr)) == fast
+
+
+def test_conv_general_dilated_in_flax_conv_second_order():
+  # As a flax nn.Conv drop-in: same output, and a gradient penalty (grad of a grad) still matches.
+  x = _normal(0, (2, 8, 8, 3))
+  fast = nn.Conv(4, (4, 4), (2, 2), conv_general_dilated=layers.conv_general_dilated,
+                 precision=lax.Precision.HIGHEST)
+  ref = nn.Conv(4, (4, 4), (2, 2), precision=lax.Precision.HIGHEST)
+  params = ref.init(jax.random.key(0), x)
+
+  def penalty(module, p):
+    g = jax.grad(lambda a: jnp.sum(module.apply(p, a) ** 2))(x)
+    return jnp.sum(g ** 2)
+
+  np.testing.assert_allclose(fast.apply(params, x), ref.apply(params, x), rtol=1e-5, atol=1e-5)
+  got, want = jax.grad(lambda p: penalty(fast, p))(params), jax.grad(lambda p: penalty(ref, p))(params)
+  for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)

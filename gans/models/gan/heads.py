@@ -13,6 +13,8 @@ from typing import Any, Callable
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gans.models import layers
+
 
 def dense(features: int, spectral_norm: bool, train: bool, dtype, **kw):
   """A Dense layer, spectrally normalised when asked (Miyato et al. 2018; power-iteration state `u`
@@ -25,7 +27,8 @@ def dense(features: int, spectral_norm: bool, train: bool, dtype, **kw):
 
 def conv(features: int, kernel, strides, spectral_norm: bool, train: bool, dtype, **kw):
   """A Conv layer, spectrally normalised (kernel reshaped to [k*k*C_in, C_out]) when asked."""
-  layer = nn.Conv(features, kernel, strides, dtype=dtype, **kw)
+  # Faster input gradient for stride-divides-kernel convs on XLA:CPU (docs/performance.md).
+  layer = nn.Conv(features, kernel, strides, dtype=dtype, conv_general_dilated=layers.conv_general_dilated, **kw)
   if not spectral_norm:
     return layer
   return lambda x: nn.SpectralNorm(layer)(x, update_stats=train)

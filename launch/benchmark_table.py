@@ -1,0 +1,116 @@
+"""Benchmarks a list of configs and writes the README's Markdown table.
+
+  python -m launch.benchmark_table --measure_peak \
+      --configs configs/dcgan_fashion_mnist.py,"configs/dcgan_fashion_mnist.py --config.image_size=64"
+
+Each entry runs `python -m launch.benchmark --config <entry> --steps N` in its own process (a fresh
+compile and peak-memory figure per config). The table (experiment, devices, ms/step, images/s,
+achieved GFLOP/s from XLA's cost analysis, % of the fp32 matmul peak, first-step compile s, peak MB)
+replaces whatever lies between `<!-- bench-table:start -->` and `<!-- bench-table:end -->` in the
+README. `--measure_peak` times a large jitted fp32 matmul on this machine for the % column;
+`--peak_gflops` gives a known figure instead.
+"""
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+
+from absl import flags
+
+from gans.errors import UserError
+from launch import common
+
+START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+
+flags.DEFINE_list("configs", ["configs/dcgan_fashion_mnist.py",
+                              "configs/dcgan_fashion_mnist.py --config.image_size=64",
+                              "configs/resnet18_fashion_mnist.py"],
+                  "Config files, each optionally followed by --config.key=value overrides.")
+flags.DEFINE_integer("steps", 10, "Timed steps per config (launch.benchmark --steps).")
+flags.DEFINE_string("readme", "README.md", "File holding the table markers.")
+flags.DEFINE_bool("measure_peak", False, "Measure the fp32 matmul peak of this machine first.")
+flags.DEFINE_float("peak_gflops", 0.0, "Known fp32 matmul peak in GFLOP/s (used without --measure_peak).")
+flags.DEFINE_integer("peak_size", 2048, "Side of the square matrices of the peak measurement.")
+FLAGS = flags.FLAGS
+
+
+def measure_matmul_peak(size: int = 2048, repeats: int = 10) -> float:
+  """fp32 GFLOP/s of the fastest of `repeats` jitted [size, size] x [size, size] matmuls.
+
+  The best (not median) run estimates what the hardware can do when undisturbed; 2 * size^3 FLOPs.
+  """
+  import jax  # pylint: disable=g-import-not-at-top
+  import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+  if size < 1 or repeats < 1:
+    raise UserError(f"peak size and repeats must be positive, got {size}, {repeats}")
+  a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
+  b = jax.random.normal(jax.random.key(1), (size, size), jnp.float32)
+  matmul = jax.jit(lambda x, y: jnp.dot(x, y, precision=jax.lax.Precision.HIGHEST))
+  matmul(a, b).block_until_ready()
+  best = float("inf")
+  for _ in range(repeats):
+    t = time.perf_counter()
+    matmul(a, b).block_until_ready()
+    best = min(best, time.perf_counter() - t)
+  return 2.0 * size ** 3 / best / 1e9
+
+
+def run_benchmark(entry: str, steps: int) -> dict:
+  """Runs launch.benchmark for one `config [--config.k=v ...]` entry; returns its JSON row."""
+  args = shlex.split(entry)
+  cmd = [sys.executable, "-m", "launch.benchmark", "--config", args[0], *args[1:], "--steps", str(steps)]
+  proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+  lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+  if proc.returncode or not lines:
+    raise UserError(f"benchmark of {entry!r} failed: {proc.stderr.strip().splitlines()[-1:]}")
+  row = json.loads(lines[-1])
+  overrides = [a.split("--config.", 1)[1] for a in args[1:] if a.startswith("--config.")]
+  if overrides:
+    row["experiment"] = f"{row['experiment']} ({', '.join(overrides)})"
+  return row
+
+
+def format_table(rows: list[dict], peak_gflops: float = 0.0) -> str:
+  """Markdown table of benchmark rows; the % column is GFLOP/s over `peak_gflops` (blank if 0)."""
+  head = ["experiment", "devices", "ms/step", "images/s", "GFLOP/s", "% of matmul peak", "compile s",
+          "peak MB"]
+  out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+  for r in rows:
+    gflops = r.get("gflop_per_sec", 0.0)
+    pct = f"{100.0 * gflops / peak_gflops:.0f}" if peak_gflops > 0 and gflops else ""
+    cells = [r["experiment"], str(r["devices"]), f"{r['ms_per_step']:.1f}", f"{r['images_per_sec']:.1f}",
+             f"{gflops:.1f}" if gflops else "", pct, f"{r['compile_s']:.1f}", f"{r['peak_rss_mb']:.0f}"]
+    out.append("| " + " | ".join(cells) + " |")
+  return "\n".join(out)
+
+
+def write_between_markers(path: str, text: str) -> None:
+  """Replaces what lies between the START and END markers of `path` by `text`."""
+  with open(path) as f:
+    content = f.read()
+  i, j = content.find(START), content.find(END)
+  if i < 0 or j < i:
+    raise UserError(f"{path} has no {START} ... {END} block")
+  with open(path, "w") as f:
+    f.write(content[:i + len(START)] + "\n" + text + "\n" + content[j:])
+
+
+def main(argv):
+  del argv
+  peak = FLAGS.peak_gflops
+  if FLAGS.measure_peak:
+    peak = measure_matmul_peak(FLAGS.peak_size)
+  rows = [run_benchmark(entry, FLAGS.steps) for entry in FLAGS.configs]
+  load = os.getloadavg()[0]
+  note = (f"\n\nfp32 matmul peak: {peak:.0f} GFLOP/s ({FLAGS.peak_size}^2 jitted matmul, best of 10). "
+          f"Load average while measured: {load:.1f} on {os.cpu_count()} cores. "
+          f"Regenerate: `python -m launch.benchmark_table --measure_peak`." if peak else "")
+  table = format_table(rows, peak) + note
+  write_between_markers(FLAGS.readme, table)
+  print(table)
+
+
+if __name__ == "__main__":
+  common.run(main)

@@ -1,0 +1,50 @@
+"""Tests for launch.benchmark_table: the README table writer and the matmul peak measurement."""
+import pytest
+
+from gans.errors import UserError
+from launch import benchmark_table as bt
+
+_ROW = {"experiment": "dcgan_fashion_mnist", "devices": 1, "batch_size": 64, "ms_per_step": 123.456,
+        "images_per_sec": 518.4, "compile_s": 7.26, "peak_rss_mb": 1348.5, "gflop_per_step": 9.218,
+        "gflop_per_sec": 74.7}
+
+
+def test_format_table_cells_and_percent_of_peak():
+  table = bt.format_table([_ROW, {**_ROW, "experiment": "x", "gflop_per_sec": 0.0}], peak_gflops=300.0)
+  lines = table.splitlines()
+  assert lines[0] == ("| experiment | devices | ms/step | images/s | GFLOP/s | % of matmul peak | "
+                      "compile s | peak MB |")
+  assert lines[1] == "|---|---|---|---|---|---|---|---|"
+  # 74.7 / 300 = 24.9% -> "25"; 1348.5 MB rounds half to even -> "1348".
+  assert lines[2] == "| dcgan_fashion_mnist | 1 | 123.5 | 518.4 | 74.7 | 25 | 7.3 | 1348 |"
+  assert lines[3] == "| x | 1 | 123.5 | 518.4 |  |  | 7.3 | 1348 |"  # no FLOP count: blank cells
+
+
+def test_format_table_without_peak_leaves_percent_blank():
+  assert bt.format_table([_ROW]).splitlines()[2].split(" | ")[5] == ""
+
+
+def test_write_between_markers_keeps_the_rest(tmp_path):
+  path = tmp_path / "README.md"
+  path.write_text(f"intro\n{bt.START}\nold table\n{bt.END}\noutro\n")
+  bt.write_between_markers(str(path), "| new |")
+  assert path.read_text() == f"intro\n{bt.START}\n| new |\n{bt.END}\noutro\n"
+  bt.write_between_markers(str(path), "| newer |")  # idempotent: the markers stay
+  assert path.read_text() == f"intro\n{bt.START}\n| newer |\n{bt.END}\noutro\n"
+
+
+def test_write_between_markers_without_markers_is_a_user_error(tmp_path):
+  path = tmp_path / "README.md"
+  path.write_text("no markers here\n")
+  with pytest.raises(UserError):
+    bt.write_between_markers(str(path), "| t |")
+
+
+def test_matmul_peak_is_positive_and_finite_on_a_tiny_size():
+  peak = bt.measure_matmul_peak(size=64, repeats=3)
+  assert 0.0 < peak < 1e6  # GFLOP/s: no CPU does a petaflop
+
+
+def test_matmul_peak_rejects_bad_size():
+  with pytest.raises(UserError):
+    bt.measure_matmul_peak(size=0)
