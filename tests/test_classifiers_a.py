@@ -13,7 +13,7 @@ import pytest
 
 from gans.errors import UserError
 from gans.models import classifiers
-from gans.models.classifiers import alexnet, lenet
+from gans.models.classifiers import alexnet, blocks, lenet
 
 NAMES = ["lenet5", "alexnet", "zfnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16",
          "vgg16_bn", "vgg19", "vgg19_bn", "googlenet", "inception_v3", "inception_resnet_v2",
@@ -196,24 +196,24 @@ def test_inception_v3_grid_sizes_follow_table1():
 def test_max_pool_matches_torch_sizes():
   # floor((n + 2p - k) / s) + 1, or ceil(...) + 1 in ceil mode, by hand.
   x = jnp.zeros((1, 110, 26, 1))
-  assert alexnet.max_pool(x, 3, 2).shape == (1, 54, 12, 1)
-  assert alexnet.max_pool(x, 3, 2, ceil_mode=True).shape == (1, 55, 13, 1)
-  assert alexnet.max_pool(jnp.zeros((1, 14, 14, 1)), 2, 2, ceil_mode=True).shape == (1, 7, 7, 1)
+  assert blocks.max_pool(x, 3, 2).shape == (1, 54, 12, 1)
+  assert blocks.max_pool(x, 3, 2, ceil_mode=True).shape == (1, 55, 13, 1)
+  assert blocks.max_pool(jnp.zeros((1, 14, 14, 1)), 2, 2, ceil_mode=True).shape == (1, 7, 7, 1)
   # Ceil mode: the window starting at index 4 of a size-5 input covers [4, 6) -> max over {4}.
   x = jnp.arange(5.0).reshape(1, 5, 1, 1)
-  np.testing.assert_array_equal(alexnet.max_pool(x, 2, 2, ceil_mode=True)[0, :, 0, 0], [1, 3, 4])
+  np.testing.assert_array_equal(blocks.max_pool(x, 2, 2, ceil_mode=True)[0, :, 0, 0], [1, 3, 4])
   # Padding with -inf: a padded border never wins against negative inputs.
-  y = alexnet.max_pool(-jnp.ones((1, 3, 3, 1)), 3, 1, 1)
+  y = blocks.max_pool(-jnp.ones((1, 3, 3, 1)), 3, 1, 1)
   np.testing.assert_array_equal(y, -np.ones((1, 3, 3, 1)))
 
 
 def test_adaptive_avg_pool_matches_torch_windows():
   # torch cells for 5 -> 3: [0, 2), [1, 4), [3, 5); for 2 -> 4: {0}, {0}, {1}, {1}.
   x = jnp.arange(5.0).reshape(1, 5, 1, 1) * jnp.ones((1, 5, 5, 1))
-  y = alexnet.adaptive_avg_pool(x, 3)
+  y = blocks.adaptive_avg_pool(x, 3)
   np.testing.assert_allclose(y[0, :, 0, 0], [0.5, 2.0, 3.5])
   np.testing.assert_allclose(y[0, 0, :, 0], [0.5, 0.5, 0.5])  # constant along W
-  z = alexnet.adaptive_avg_pool(jnp.array([1.0, 2.0]).reshape(1, 2, 1, 1) * jnp.ones((1, 2, 2, 1)),
+  z = blocks.adaptive_avg_pool(jnp.array([1.0, 2.0]).reshape(1, 2, 1, 1) * jnp.ones((1, 2, 2, 1)),
                                 4)
   np.testing.assert_allclose(z[0, :, 0, 0], [1, 1, 2, 2])
 

@@ -1,5 +1,4 @@
-"""AlexNet and ZFNet classifiers, and PyTorch-style pooling helpers (used by VGG, Inception,
-SqueezeNet).
+"""AlexNet and ZFNet classifiers.
 
 AlexNet: Krizhevsky, Sutskever & Hinton 2012, "ImageNet Classification with Deep Convolutional
 Neural Networks" (NeurIPS), in the one-tower form of torchvision `alexnet` (Krizhevsky 2014, "One
@@ -28,55 +27,11 @@ from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
-from gans.errors import UserError
 from gans.models.classifiers import register
-from gans.models.classifiers.resnet import check_args, check_config
-
-# PyTorch's default conv/linear weight init (kaiming_uniform_, a=sqrt(5)): U(+-1/sqrt(fan_in)).
-torch_default_init = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")
-
-
-def check_rate(name: str, value: float) -> None:
-  """Raises UserError unless 0 <= value < 1 (a dropout rate)."""
-  if not 0 <= value < 1:
-    raise UserError(f"{name} must be in [0, 1), got {value!r}")
-
-
-def _pool_padding(size: int, window: int, stride: int, padding: int, ceil_mode: bool):
-  """(low, high) padding that gives PyTorch's pooled size for one spatial dimension."""
-  span = size + 2 * padding - window
-  out = (-(-span // stride) if ceil_mode else span // stride) + 1
-  if ceil_mode and (out - 1) * stride >= size + padding:  # the last window must start in the input
-    out -= 1
-  return padding, max(0, (out - 1) * stride + window - size - padding)
-
-
-def max_pool(x: jnp.ndarray, window: int, stride: int, padding: int = 0,
-             ceil_mode: bool = False) -> jnp.ndarray:
-  """`torch.nn.MaxPool2d(window, stride, padding, ceil_mode=...)` on NHWC (pads with -inf)."""
-  pads = tuple(_pool_padding(n, window, stride, padding, ceil_mode) for n in x.shape[1:3])
-  return nn.max_pool(x, (window, window), (stride, stride), padding=pads)
-
-
-def _adaptive_matrix(size: int, out: int) -> np.ndarray:
-  """[out, size] averaging weights of torch's adaptive pooling (cell i: floor(i*n/o) .. ceil)."""
-  m = np.zeros((out, size), np.float32)
-  for i in range(out):
-    lo, hi = (i * size) // out, -(-((i + 1) * size) // out)
-    m[i, lo:hi] = 1.0 / (hi - lo)
-  return m
-
-
-def adaptive_avg_pool(x: jnp.ndarray, out: int) -> jnp.ndarray:
-  """`torch.nn.AdaptiveAvgPool2d(out)` on NHWC images: [B, H, W, C] -> [B, out, out, C]."""
-  if x.shape[1:3] == (out, out):
-    return x
-  mh = jnp.asarray(_adaptive_matrix(x.shape[1], out), x.dtype)
-  mw = jnp.asarray(_adaptive_matrix(x.shape[2], out), x.dtype)
-  return jnp.einsum("ih,jw,bhwc->bijc", mh, mw, x)
+from gans.models.classifiers.blocks import (adaptive_avg_pool, check_args, check_config, check_rate,
+                                            fc_head, max_pool, torch_default_init)
 
 
 def local_response_norm(x: jnp.ndarray, size: int = 5, alpha: float = 1e-4, beta: float = 0.75,
@@ -86,26 +41,6 @@ def local_response_norm(x: jnp.ndarray, size: int = 5, alpha: float = 1e-4, beta
   total = lax.reduce_window(sq, 0.0, lax.add, (1, 1, 1, size), (1, 1, 1, 1),
                             ((0, 0), (0, 0), (0, 0), (size // 2, (size - 1) // 2)))
   return (x / (k + alpha * total) ** beta).astype(x.dtype)
-
-
-def fc_head(x: jnp.ndarray, num_classes: int, train: bool, dtype: Any, kernel_init,
-            hidden: int = 4096, dropout: float = 0.5, dropout_first: bool = True) -> jnp.ndarray:
-  """Flatten -> fc6 -> ReLU -> fc7 -> ReLU -> fc8, with dropout on fc6/fc7 inputs or outputs.
-
-  Call inside a compact method (the Dense layers are named "fc6", "fc7", "fc8"). `dropout_first`:
-  torchvision AlexNet drops the inputs of fc6 and fc7, VGG and Caffe the outputs of fc6 and fc7.
-  Returns float32 logits.
-  """
-  x = x.reshape(x.shape[0], -1)
-  drop = nn.Dropout(dropout, deterministic=not train)
-  for name in ("fc6", "fc7"):
-    if dropout_first:
-      x = drop(x)
-    x = nn.relu(nn.Dense(hidden, kernel_init=kernel_init, dtype=dtype, name=name)(x))
-    if not dropout_first:
-      x = drop(x)
-  x = nn.Dense(num_classes, kernel_init=kernel_init, dtype=dtype, name="fc8")(x)
-  return jnp.asarray(x, jnp.float32)
 
 
 class AlexNet(nn.Module):

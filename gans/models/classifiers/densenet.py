@@ -15,32 +15,19 @@ exactly (tests/test_classifiers_b.py).
 max-pool (as the CIFAR DenseNet of kuangliu/pytorch-cifar), so the four dense blocks run at 1/1,
 1/2, 1/4, 1/8 of the input size instead of 1/4 .. 1/32.
 """
+import functools
 from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.resnet import check_args, check_config, classifier_head
+from gans.models.classifiers.blocks import (BNReLUConv, batch_norm, check_args, check_config,
+                                            classifier_head, stem)
 
 # torchvision DenseNet: kaiming_normal_ (fan_in, gain sqrt(2)) for convs.
 _conv_init = nn.initializers.variance_scaling(2.0, "fan_in", "normal")
-
-
-class BNReLUConv(nn.Module):
-  """Pre-activation unit BatchNorm -> ReLU -> bias-free conv (padding k//2)."""
-  features: int
-  kernel: int = 1
-  dtype: Any = jnp.float32
-
-  @nn.compact
-  def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
-    x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=self.dtype,
-                     name="bn")(x)
-    pad = self.kernel // 2
-    return nn.Conv(self.features, (self.kernel, self.kernel), padding=((pad, pad), (pad, pad)),
-                   use_bias=False, kernel_init=_conv_init, dtype=self.dtype,
-                   name="conv")(nn.relu(x))
+_unit = functools.partial(BNReLUConv, kernel_init=_conv_init)
 
 
 class DenseLayer(nn.Module):
@@ -52,8 +39,8 @@ class DenseLayer(nn.Module):
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
-    y = BNReLUConv(self.bn_size * self.growth_rate, 1, self.dtype, name="unit1")(x, train)
-    y = BNReLUConv(self.growth_rate, 3, self.dtype, name="unit2")(y, train)
+    y = _unit(self.bn_size * self.growth_rate, 1, dtype=self.dtype, name="unit1")(x, train)
+    y = _unit(self.growth_rate, 3, dtype=self.dtype, name="unit2")(y, train)
     if self.drop_rate > 0:
       y = nn.Dropout(self.drop_rate, deterministic=not train)(y)
     return jnp.concatenate([x, y], axis=-1)
@@ -84,26 +71,17 @@ class DenseNet(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     check_args(x)
-    kernel, stride = (3, 1) if self.small_inputs else (7, 2)
-    pad = kernel // 2
-    x = nn.Conv(self.num_init_features, (kernel, kernel), (stride, stride),
-                padding=((pad, pad), (pad, pad)), use_bias=False, kernel_init=_conv_init,
-                dtype=self.dtype, name="conv0")(x)
-    x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=self.dtype,
-                     name="norm0")(x)
-    x = nn.relu(x)
-    if not self.small_inputs:
-      x = nn.max_pool(x, (3, 3), (2, 2), padding=((1, 1), (1, 1)))
+    x = stem(x, self.num_init_features, 7, self.small_inputs, train, self.dtype,
+             names=("conv0", "norm0"), kernel_init=_conv_init)
     for i, layers in enumerate(self.block_config):
       for j in range(layers):
         x = DenseLayer(self.growth_rate, self.bn_size, self.drop_rate, self.dtype,
                        name=f"denseblock{i + 1}_layer{j + 1}")(x, train)
       if i != len(self.block_config) - 1:  # transition: compression 0.5 then 2x2 average pool
-        x = BNReLUConv(x.shape[-1] // 2, 1, self.dtype, name=f"transition{i + 1}")(x, train)
+        x = _unit(x.shape[-1] // 2, 1, dtype=self.dtype, name=f"transition{i + 1}")(x, train)
         x = nn.avg_pool(x, (2, 2), (2, 2))
-    x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=self.dtype,
-                     name="norm5")(x)
-    return classifier_head(nn.relu(x), self.num_classes, train, self.dtype)
+    x = nn.relu(batch_norm(train, self.dtype, "norm5")(x))
+    return classifier_head(x, self.num_classes, train, self.dtype)
 
 
 # name: (growth_rate, block_config, num_init_features), from torchvision.

@@ -20,33 +20,12 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.alexnet import check_rate
-from gans.models.classifiers.alexnet import torch_default_init as _torch_init  # timm keeps it
-from gans.models.classifiers.resnet import check_args, check_config, classifier_head
+from gans.models.classifiers.blocks import (BNReLUConv, batch_norm, check_args, check_config,
+                                            check_rate, classifier_head, stem, torch_default_init)
 
 DualPath = tuple[jnp.ndarray, jnp.ndarray]
-
-
-def _batch_norm(train: bool, dtype: Any, name: str) -> nn.BatchNorm:
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-3, dtype=dtype,
-                      name=name)
-
-
-class _BnActConv(nn.Module):
-  """Pre-activation unit BN -> ReLU -> conv (timm `BnActConv2d`)."""
-  features: int
-  kernel_size: int
-  stride: int = 1
-  groups: int = 1
-  dtype: Any = jnp.float32
-
-  @nn.compact
-  def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
-    x = nn.relu(_batch_norm(train, self.dtype, "bn")(x))
-    pad = (self.stride - 1 + self.kernel_size - 1) // 2
-    return nn.Conv(self.features, (self.kernel_size,) * 2, (self.stride,) * 2,
-                   padding=((pad, pad), (pad, pad)), feature_group_count=self.groups,
-                   use_bias=False, kernel_init=_torch_init, dtype=self.dtype, name="conv")(x)
+# timm keeps PyTorch's default init; its BatchNorms use eps 1e-3.
+_batch_norm = functools.partial(batch_norm, eps=1e-3)
 
 
 class DualPathBlock(nn.Module):
@@ -72,7 +51,7 @@ class DualPathBlock(nn.Module):
   @nn.compact
   def __call__(self, x: Union[jnp.ndarray, DualPath], train: bool) -> DualPath:
     x_in = jnp.concatenate(x, axis=-1) if isinstance(x, tuple) else x
-    unit = functools.partial(_BnActConv, dtype=self.dtype)
+    unit = functools.partial(BNReLUConv, eps=1e-3, dtype=self.dtype)
     stride = 2 if self.block_type == "down" else 1
     if self.block_type == "normal":
       resid, dense = x
@@ -120,17 +99,8 @@ class DPN(nn.Module):
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     check_args(x)
     x = jnp.asarray(x, self.dtype)
-    if self.small_inputs:
-      kernel, stride = 3, 1
-    else:
-      kernel, stride = (3 if self.small else 7), 2
-    pad = (stride - 1 + kernel - 1) // 2
-    x = nn.Conv(self.num_init_features, (kernel, kernel), (stride, stride),
-                padding=((pad, pad), (pad, pad)), use_bias=False, kernel_init=_torch_init,
-                dtype=self.dtype, name="conv1_1")(x)
-    x = nn.relu(_batch_norm(train, self.dtype, "conv1_1_bn")(x))
-    if not self.small_inputs:
-      x = nn.max_pool(x, (3, 3), (2, 2), padding=((1, 1), (1, 1)))
+    x = stem(x, self.num_init_features, 3 if self.small else 7, self.small_inputs, train,
+             self.dtype, names=("conv1_1", "conv1_1_bn"), eps=1e-3, kernel_init=torch_default_init)
 
     bw_factor = 1 if self.small else 4
     for stage, (blocks, inc) in enumerate(zip(self.k_sec, self.inc_sec)):

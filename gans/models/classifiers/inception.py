@@ -37,49 +37,12 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.alexnet import (adaptive_avg_pool, check_rate, max_pool,
-                                             torch_default_init)
-from gans.models.classifiers.resnet import check_args, check_config
+from gans.models.classifiers.blocks import (BasicConv, adaptive_avg_pool, check_args, check_config,
+                                            check_rate, classifier_head, max_pool,
+                                            torch_default_init)
 
 # A BasicConv spec: (features, kernel[, stride[, padding]]); kernel/padding an int or (h, w) pair.
 Spec = tuple
-
-
-def _pair(v):
-  return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-
-
-class BasicConv(nn.Module):
-  """Bias-free conv -> BatchNorm -> optional ReLU (`BasicConv2d` of torchvision and timm).
-
-  Attributes:
-    features: output channels.
-    kernel: kernel size, int or (h, w).
-    strides: stride.
-    padding: symmetric PyTorch-style padding, int or (h, w), or a Flax string such as "SAME".
-    relu: apply ReLU after the BatchNorm.
-    eps: BatchNorm epsilon (1e-3 as in the TensorFlow originals).
-    kernel_init: conv weight initializer.
-    dtype: compute dtype; parameters stay float32.
-  """
-  features: int
-  kernel: Any = 1
-  strides: int = 1
-  padding: Any = 0
-  relu: bool = True
-  eps: float = 1e-3
-  kernel_init: Callable = torch_default_init
-  dtype: Any = jnp.float32
-
-  @nn.compact
-  def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
-    padding = (self.padding if isinstance(self.padding, str)
-               else tuple((p, p) for p in _pair(self.padding)))
-    x = nn.Conv(self.features, _pair(self.kernel), _pair(self.strides), padding=padding,
-                use_bias=False, kernel_init=self.kernel_init, dtype=self.dtype, name="conv")(x)
-    x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=self.eps,
-                     dtype=self.dtype, name="bn")(x)
-    return nn.relu(x) if self.relu else x
 
 
 def tower(x: jnp.ndarray, specs: Sequence[Spec], train: bool, name: str, **kw) -> jnp.ndarray:
@@ -138,16 +101,6 @@ class Mixed(nn.Module):
     if self.pool_proj:
       pooled = BasicConv(self.pool_proj, name="pool_proj", **kw)(pooled, train)
     return jnp.concatenate(out + [pooled], axis=-1)
-
-
-def _head(x: jnp.ndarray, num_classes: int, dropout: float, train: bool, dtype: Any,
-          kernel_init: Callable, name: str = "fc") -> jnp.ndarray:
-  """Global average pool -> dropout -> Dense; float32 logits. Call inside a compact method."""
-  x = jnp.mean(x, axis=(1, 2))
-  if dropout > 0:
-    x = nn.Dropout(dropout, deterministic=not train)(x)
-  x = nn.Dense(num_classes, kernel_init=kernel_init, dtype=dtype, name=name)(x)
-  return jnp.asarray(x, jnp.float32)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,7 +172,7 @@ class GoogLeNet(nn.Module):
       if self.aux_logits and name in ("4a", "4d") and (train or self.is_initializing()):
         aux = GoogLeNetAux(self.num_classes, self.dtype, name=f"aux{1 if name == '4a' else 2}")
         self.sow("intermediates", "aux_logits", aux(x, train))
-    return _head(x, self.num_classes, self.dropout, train, self.dtype, _GOOGLENET_INIT)
+    return classifier_head(x, self.num_classes, train, self.dtype, self.dropout, _GOOGLENET_INIT)
 
 
 @register("googlenet")
@@ -311,7 +264,8 @@ class InceptionV3Aux(nn.Module):
     x = BasicConv(768, 5, padding="SAME" if self.small_inputs else 0,
                   kernel_init=nn.initializers.normal(0.01), dtype=self.dtype,
                   name="conv1")(x, train)
-    return _head(x, self.num_classes, 0.0, train, self.dtype, nn.initializers.normal(0.001))
+    return classifier_head(x, self.num_classes, train, self.dtype,
+                           kernel_init=nn.initializers.normal(0.001))
 
 
 class InceptionV3(nn.Module):
@@ -346,7 +300,7 @@ class InceptionV3(nn.Module):
       x = Mixed(**block, name=name, **kw)(x, train)
     x = InceptionE(self.dtype, name="Mixed_7b")(x, train)
     x = InceptionE(self.dtype, name="Mixed_7c")(x, train)
-    return _head(x, self.num_classes, self.dropout, train, self.dtype, _V3_INIT)
+    return classifier_head(x, self.num_classes, train, self.dtype, self.dropout, _V3_INIT)
 
 
 @register("inception_v3")
@@ -414,7 +368,7 @@ class InceptionResNetV2(nn.Module):
     # The last 8x8 block: scale 1 and no ReLU (as TF-slim and timm).
     x = InceptionResNetBlock(_IR_C, 1.0, relu=False, name="block8_last", **kw)(x, train)
     x = BasicConv(1536, name="conv2d_7b", **kw)(x, train)
-    return _head(x, self.num_classes, self.dropout, train, self.dtype, torch_default_init)
+    return classifier_head(x, self.num_classes, train, self.dtype, self.dropout)
 
 
 @register("inception_resnet_v2")

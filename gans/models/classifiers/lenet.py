@@ -31,7 +31,7 @@ import numpy as np
 
 from gans.errors import UserError
 from gans.models.classifiers import register
-from gans.models.classifiers.resnet import check_args, check_config
+from gans.models.classifiers.blocks import check_args, check_config
 
 # Table I: the S2 maps read by each C3 map.
 C3_TABLE = ((0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),

@@ -25,7 +25,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.resnet import ConvBN, check_args, check_config, classifier_head
+from gans.models.classifiers.blocks import ConvBN, check_args, check_config, classifier_head
 
 # Howard et al. 2017, Table 1: (output channels, stride) of the 13 depthwise-separable blocks.
 _V1_BLOCKS = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),

@@ -20,6 +20,7 @@ TF-slim `build_nasnet_cifar`): a stride-1 3x3 convolution and no stem reduction 
 Normal cell taking the stem output as both of its inputs. The three stages then run at 1/1, 1/2 and
 1/4 of the input size instead of 1/8 .. 1/32.
 """
+import functools
 from typing import Any, Optional
 
 import flax.linen as nn
@@ -27,8 +28,8 @@ import jax.numpy as jnp
 
 from gans.errors import UserError
 from gans.models.classifiers import register
-from gans.models.classifiers.alexnet import check_rate
-from gans.models.classifiers.resnet import check_args, check_config
+from gans.models.classifiers.blocks import (batch_norm, check_args, check_config, check_rate,
+                                            classifier_head)
 
 _he_normal = nn.initializers.variance_scaling(2.0, "fan_in", "truncated_normal")  # keras he_normal
 _glorot = nn.initializers.xavier_uniform()  # keras default for SeparableConv2D and Dense kernels
@@ -42,9 +43,7 @@ def _correct_pad(x: jnp.ndarray, kernel_size: int) -> Pads:
   return (k - 1 + h % 2, k), (k - 1 + w % 2, k)
 
 
-def _batch_norm(train: bool, dtype: Any, name: str) -> nn.BatchNorm:
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9997, epsilon=1e-3, dtype=dtype,
-                      name=name)
+_batch_norm = functools.partial(batch_norm, eps=1e-3, momentum=0.9997)  # keras NASNet's
 
 
 def _conv1x1(features: int, dtype: Any, name: str) -> nn.Conv:
@@ -208,11 +207,8 @@ class NASNet(nn.Module):
       for i in range(nb):
         cell_id = i if stage == 0 else stage * nb + i + 1  # keras block ids
         x, p = NormalCell(width, self.dtype, name=f"normal_{cell_id}")(x, p, train)
-    x = jnp.mean(nn.relu(x), axis=(1, 2))
-    if self.dropout > 0:
-      x = nn.Dropout(self.dropout, deterministic=not train)(x)
-    x = nn.Dense(self.num_classes, kernel_init=_glorot, dtype=self.dtype, name="predictions")(x)
-    return jnp.asarray(x, jnp.float32)
+    return classifier_head(nn.relu(x), self.num_classes, train, self.dtype, self.dropout, _glorot,
+                           name="predictions")
 
 
 def _make(name: str, penultimate_filters: int, num_blocks: int, stem_filters: int,

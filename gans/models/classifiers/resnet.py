@@ -17,84 +17,14 @@ Trainable parameter counts at 224x224x3, 1000 classes equal the references exact
 max-pool by one 3x3 stride-1 conv (the CIFAR stem of kuangliu/pytorch-cifar and SimCLR), so the
 four stages run at 1/1, 1/2, 1/4, 1/8 of the input size instead of 1/4 .. 1/32. Only the stem
 conv's kernel changes (64*3*3*C instead of 64*7*7*C parameters).
-
-`ConvBN` and `classifier_head` are shared with the MobileNet and ShuffleNet modules.
 """
-import numbers
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
 
-from gans.errors import UserError
 from gans.models.classifiers import register
-
-# torchvision: kaiming_normal_(mode="fan_out", nonlinearity="relu") for convs; PyTorch's default
-# Linear weight init U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for the classifier.
-conv_init = nn.initializers.variance_scaling(2.0, "fan_out", "normal")
-dense_init = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")
-
-
-def check_args(x: jnp.ndarray) -> None:
-  """Raises UserError unless `x` is a batch of NHWC images."""
-  if x.ndim != 4:
-    raise UserError(f"expected NHWC images [batch, height, width, channels], got shape {x.shape}")
-
-
-def check_config(num_classes: int, **positive: float) -> None:
-  """Raises UserError for a non-positive class count or any non-positive named value."""
-  if not isinstance(num_classes, numbers.Integral) or num_classes < 1:
-    raise UserError(f"num_classes must be a positive integer, got {num_classes!r}")
-  for key, value in positive.items():
-    if not value > 0:
-      raise UserError(f"{key} must be positive, got {value!r}")
-
-
-class ConvBN(nn.Module):
-  """Bias-free conv (PyTorch-style symmetric padding k//2) -> BatchNorm -> optional activation.
-
-  Attributes:
-    features: output channels.
-    kernel: square kernel size.
-    strides: stride of the conv.
-    groups: conv groups (`features` = input channels for a depthwise conv).
-    act: activation after BN, or None.
-    eps: BatchNorm epsilon (the reference's).
-    zero_init: start the BN scale at 0 (Goyal et al. 2017, Sec. 5.1): the block starts as identity.
-    dtype: compute dtype; parameters stay float32.
-  """
-  features: int
-  kernel: int = 1
-  strides: int = 1
-  groups: int = 1
-  act: Optional[Callable] = nn.relu
-  eps: float = 1e-5
-  zero_init: bool = False
-  dtype: Any = jnp.float32
-
-  @nn.compact
-  def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
-    pad = self.kernel // 2
-    x = nn.Conv(self.features, (self.kernel, self.kernel), (self.strides, self.strides),
-                padding=((pad, pad), (pad, pad)), feature_group_count=self.groups, use_bias=False,
-                kernel_init=conv_init, dtype=self.dtype, name="conv")(x)
-    x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=self.eps,
-                     scale_init=nn.initializers.zeros if self.zero_init else nn.initializers.ones,
-                     dtype=self.dtype, name="bn")(x)
-    return self.act(x) if self.act is not None else x
-
-
-def classifier_head(x: jnp.ndarray, num_classes: int, train: bool, dtype: Any,
-                    dropout: float = 0.0) -> jnp.ndarray:
-  """Global average pool -> dropout -> Dense with bias; returns float32 logits.
-
-  Call inside a compact method (the Dense is named "fc").
-  """
-  x = jnp.mean(x, axis=(1, 2))
-  if dropout > 0:
-    x = nn.Dropout(dropout, deterministic=not train)(x)
-  x = nn.Dense(num_classes, kernel_init=dense_init, dtype=dtype, name="fc")(x)
-  return jnp.asarray(x, jnp.float32)
+from gans.models.classifiers.blocks import ConvBN, check_args, check_config, classifier_head, stem
 
 
 class SqueezeExcite(nn.Module):
@@ -139,7 +69,7 @@ class ResidualBlock(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
     def conv(features, kernel, name, strides=1, groups=1, last=False):
-      return ConvBN(features, kernel, strides, groups, act=None if last else nn.relu,
+      return ConvBN(features, kernel, strides, groups=groups, act=None if last else nn.relu,
                     zero_init=last and self.zero_init_residual, dtype=self.dtype, name=name)
 
     if self.bottleneck:
@@ -183,11 +113,7 @@ class ResNet(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     check_args(x)
-    if self.small_inputs:
-      x = ConvBN(64, 3, dtype=self.dtype, name="stem")(x, train)
-    else:
-      x = ConvBN(64, 7, 2, dtype=self.dtype, name="stem")(x, train)
-      x = nn.max_pool(x, (3, 3), (2, 2), padding=((1, 1), (1, 1)))
+    x = stem(x, 64, 7, self.small_inputs, train, self.dtype)
     for i, blocks in enumerate(self.stage_sizes):
       for j in range(blocks):
         x = ResidualBlock(64 * 2**i, 2 if i > 0 and j == 0 else 1, self.bottleneck, self.groups,

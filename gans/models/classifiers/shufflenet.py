@@ -30,7 +30,7 @@ import jax.numpy as jnp
 
 from gans.errors import UserError
 from gans.models.classifiers import register
-from gans.models.classifiers.resnet import ConvBN, check_args, check_config, classifier_head
+from gans.models.classifiers.blocks import ConvBN, check_args, check_config, classifier_head, stem
 
 # Zhang et al. 2018, Table 1: Stage 2 output channels for each group count g (doubled per stage).
 _V1_STAGE2_CHANNELS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}
@@ -42,15 +42,6 @@ def channel_shuffle(x: jnp.ndarray, groups: int) -> jnp.ndarray:
   *lead, c = x.shape
   x = x.reshape(*lead, groups, c // groups)
   return jnp.swapaxes(x, -1, -2).reshape(*lead, c)
-
-
-def _stem(x: jnp.ndarray, features: int, small_inputs: bool, train: bool,
-          dtype: Any) -> jnp.ndarray:
-  """3x3 conv-BN-ReLU (stride 2 and a 3x3 stride-2 max-pool unless `small_inputs`)."""
-  x = ConvBN(features, 3, 1 if small_inputs else 2, dtype=dtype, name="stem")(x, train)
-  if not small_inputs:
-    x = nn.max_pool(x, (3, 3), (2, 2), padding=((1, 1), (1, 1)))
-  return x
 
 
 class ShuffleV1Unit(nn.Module):
@@ -114,7 +105,7 @@ class ShuffleNetV1(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     check_args(x)
-    x = _stem(x, int(24 * self.width), self.small_inputs, train, self.dtype)
+    x = stem(x, int(24 * self.width), 3, self.small_inputs, train, self.dtype)
     for i, repeats in enumerate(_REPEATS):
       channels = int(_V1_STAGE2_CHANNELS[self.groups] * 2**i * self.width)
       for j in range(repeats):
@@ -164,8 +155,8 @@ class ShuffleNetV2(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     check_args(x)
-    stem, *stages, last = self.stage_channels
-    x = _stem(x, stem, self.small_inputs, train, self.dtype)
+    first, *stages, last = self.stage_channels
+    x = stem(x, first, 3, self.small_inputs, train, self.dtype)
     for i, (repeats, channels) in enumerate(zip(_REPEATS, stages)):
       for j in range(repeats):
         x = ShuffleV2Unit(channels, 2 if j == 0 else 1, self.dtype,

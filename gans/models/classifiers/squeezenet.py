@@ -20,8 +20,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.alexnet import check_rate, max_pool
-from gans.models.classifiers.resnet import check_args, check_config
+from gans.models.classifiers.blocks import check_args, check_config, check_rate, max_pool
 
 _conv_init = nn.initializers.variance_scaling(2.0, "fan_in", "uniform")  # torch kaiming_uniform_
 # Stem (features, kernel) and layout: (squeeze, expand) per Fire module, "M" a max-pool.

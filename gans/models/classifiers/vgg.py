@@ -24,14 +24,13 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.alexnet import adaptive_avg_pool, check_rate, fc_head
-from gans.models.classifiers.resnet import check_args, check_config
+from gans.models.classifiers.blocks import (adaptive_avg_pool, batch_norm, check_args, check_config,
+                                            check_rate, fc_head, kaiming_fan_out_init)
 
 _WIDTHS = (64, 128, 256, 512, 512)
 # Convs per stage: Table 1 columns A, B, D, E.
 _DEPTHS = {"vgg11": (1, 1, 2, 2, 2), "vgg13": (2, 2, 2, 2, 2), "vgg16": (2, 2, 3, 3, 3),
            "vgg19": (2, 2, 4, 4, 4)}
-_conv_init = nn.initializers.variance_scaling(2.0, "fan_out", "normal")
 _fc_init = nn.initializers.normal(0.01)
 
 
@@ -60,11 +59,10 @@ class VGG(nn.Module):
     x = x.astype(self.dtype)
     for stage, (width, depth) in enumerate(zip(_WIDTHS, self.depths)):
       for i in range(depth):
-        x = nn.Conv(width, (3, 3), padding=((1, 1), (1, 1)), kernel_init=_conv_init,
+        x = nn.Conv(width, (3, 3), padding=((1, 1), (1, 1)), kernel_init=kaiming_fan_out_init,
                     dtype=self.dtype, name=f"conv{stage + 1}_{i + 1}")(x)
         if self.batch_norm:
-          x = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                           dtype=self.dtype, name=f"bn{stage + 1}_{i + 1}")(x)
+          x = batch_norm(train, self.dtype, f"bn{stage + 1}_{i + 1}")(x)
         x = nn.relu(x)
       if stage > 0 or not self.small_inputs:
         x = nn.max_pool(x, (2, 2), (2, 2))

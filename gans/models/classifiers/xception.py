@@ -23,17 +23,11 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.alexnet import check_rate
-from gans.models.classifiers.inception import BasicConv
-from gans.models.classifiers.resnet import check_args, check_config
+from gans.models.classifiers.blocks import (BasicConv, batch_norm, check_args, check_config,
+                                            check_rate, classifier_head)
 
 # Keras' default, glorot-uniform; its fan_avg is the same for Keras' and Flax's depthwise layouts.
 _init = nn.initializers.glorot_uniform()
-
-
-def _batch_norm(train: bool, dtype: Any, name: str) -> nn.BatchNorm:
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-3, dtype=dtype,
-                      name=name)
 
 
 class SeparableConv(nn.Module):
@@ -68,13 +62,13 @@ class XceptionBlock(nn.Module):
   def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
     shortcut = x
     if self.reduce:
-      shortcut = BasicConv(self.widths[-1], 1, 2, relu=False, kernel_init=_init, dtype=self.dtype,
+      shortcut = BasicConv(self.widths[-1], 1, 2, act=None, kernel_init=_init, dtype=self.dtype,
                            name="shortcut")(x, train)
     for i, width in enumerate(self.widths):
       if i > 0 or self.first_relu:
         x = nn.relu(x)
       x = SeparableConv(width, self.dtype, name=f"sepconv{i + 1}")(x)
-      x = _batch_norm(train, self.dtype, f"sepconv{i + 1}_bn")(x)
+      x = batch_norm(train, self.dtype, f"sepconv{i + 1}_bn", eps=1e-3)(x)
     if self.reduce:
       x = nn.max_pool(x, (3, 3), (2, 2), padding="SAME")
     return x + shortcut
@@ -109,12 +103,9 @@ class Xception(nn.Module):
     x = XceptionBlock((728, 1024), dtype=self.dtype, name="block13")(x, train)
     for i, width in enumerate((1536, 2048)):  # exit flow: SeparableConv -> BN -> ReLU
       x = SeparableConv(width, self.dtype, name=f"block14_sepconv{i + 1}")(x)
-      x = nn.relu(_batch_norm(train, self.dtype, f"block14_sepconv{i + 1}_bn")(x))
-    x = jnp.mean(x, axis=(1, 2))
-    if self.dropout > 0:
-      x = nn.Dropout(self.dropout, deterministic=not train)(x)
-    x = nn.Dense(self.num_classes, kernel_init=_init, dtype=self.dtype, name="predictions")(x)
-    return jnp.asarray(x, jnp.float32)
+      x = nn.relu(batch_norm(train, self.dtype, f"block14_sepconv{i + 1}_bn", eps=1e-3)(x))
+    return classifier_head(x, self.num_classes, train, self.dtype, self.dropout, _init,
+                           name="predictions")
 
 
 @register("xception")
