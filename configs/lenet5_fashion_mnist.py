@@ -8,9 +8,8 @@ with flips, against 87.5% for the dense head without).
 
 Result (2026-11-23, 2-core CPU shared with other jobs, load average ~12): test top-1 88.77%, top-5
 99.83%, loss 0.312, in 5.8 minutes wall (curve: 85.2% at step 1k, 87.5% at 2k, 88.6% at 3k). Short
-of the 91% target. This run replaced lenet.py's C3 (`PartialConv`, grouped convs) by a dense 6->16 conv
-whose kernel is scattered from the same 1,516 parameters (outputs equal to 2e-7): on XLA:CPU the grouped
-convs made a step take ~6.5 s instead of ~0.07 s, i.e. the command above as it stands takes hours.
+of the 91% target. That run used C3 as one dense 6->16 conv scattered from the table's 1,516
+parameters, which lenet.py now does (the grouped-conv C3 made a step ~50x slower on XLA:CPU).
 """
 from configs import common
 
