@@ -2,7 +2,9 @@
 
   python -m launch.train --config configs/dcgan_fashion_mnist.py --workdir workdirs/dcgan_fashion_mnist
 
-Result: (filled in from the recorded run below.)
+Result (2026-11-23, 2-core CPU, jax 0.10.2): 6,000 steps at 12-15 steps/s, 9 min 32 s end to end;
+recognisable garments (trousers, pullovers, sneakers, boots, bags) from step ~3,000; the step-6,000 grid
+is docs/dcgan_fashion_mnist.png. Benchmark: 82 ms/step, 776 images/s, compile 4.9 s (launch.benchmark).
 """
 from configs import common
 
