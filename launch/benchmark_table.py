@@ -20,6 +20,7 @@ import time
 from absl import flags
 
 from gans.errors import UserError
+from gans import reports
 from launch import common
 
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
@@ -86,17 +87,6 @@ def format_table(rows: list[dict], peak_gflops: float = 0.0) -> str:
   return "\n".join(out)
 
 
-def write_between_markers(path: str, text: str) -> None:
-  """Replaces what lies between the START and END markers of `path` by `text`."""
-  with open(path) as f:
-    content = f.read()
-  i, j = content.find(START), content.find(END)
-  if i < 0 or j < i:
-    raise UserError(f"{path} has no {START} ... {END} block")
-  with open(path, "w") as f:
-    f.write(content[:i + len(START)] + "\n" + text + "\n" + content[j:])
-
-
 def main(argv):
   del argv
   peak = FLAGS.peak_gflops
@@ -108,7 +98,7 @@ def main(argv):
           f"Load average while measured: {load:.1f} on {os.cpu_count()} cores. "
           f"Regenerate: `python -m launch.benchmark_table --measure_peak`." if peak else "")
   table = format_table(rows, peak) + note
-  write_between_markers(FLAGS.readme, table)
+  reports.write_between_markers(FLAGS.readme, (START, END), table)
   print(table)
 
 

@@ -12,12 +12,12 @@ Fashion-MNIST grids go to `--samples_dir` and their table between `<!-- gan-samp
 """
 import json
 import os
-import re
 import time
 
 import numpy as np
 from absl import flags
 
+from gans import reports
 from launch import common
 
 UNCONDITIONAL = ("gan", "nsgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began", "pacgan")
@@ -27,30 +27,17 @@ flags.DEFINE_string("workroot", "workdirs/gan_table", "Where the runs live.")
 flags.DEFINE_list("variants", list(UNCONDITIONAL), "Variants for the 2-D table.")
 flags.DEFINE_list("datasets", ["ring8", "grid25"], "2-D mixtures.")
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds per variant and dataset.")
-flags.DEFINE_integer("steps", 0, "Override total_steps of the 2-D runs (0: the configs' own).")
+flags.DEFINE_integer("mixture_steps", 0, "Override total_steps of the 2-D runs (0: the configs' own).")
 flags.DEFINE_list("fashion_variants", [], "Variants for the Fashion-MNIST sample grids (e.g. all: "
                   + ",".join(FASHION) + ").")
 flags.DEFINE_integer("fashion_steps", 2000, "total_steps of the Fashion-MNIST runs.")
-flags.DEFINE_string("readme", "README.md", "The README to update.")
+flags.DEFINE_string("table_readme", "README.md", "The README to update.")
 flags.DEFINE_string("samples_dir", "docs/gan_samples", "Where the Fashion-MNIST grids go.")
 flags.DEFINE_bool("tiny", False, "Tiny models and batches (to test this script).")
 FLAGS = flags.FLAGS
 
 TABLE_MARKERS = ("<!-- gan-table:start -->", "<!-- gan-table:end -->")
 SAMPLES_MARKERS = ("<!-- gan-samples:start -->", "<!-- gan-samples:end -->")
-
-
-def write_between_markers(path: str, markers: tuple[str, str], body: str) -> None:
-  """Replaces the text between the two markers in `path` (appending both markers if absent)."""
-  text = open(path).read() if os.path.exists(path) else ""
-  start, end = markers
-  block = f"{start}\n{body.rstrip()}\n{end}"
-  if start in text and end in text:
-    text = re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
-  else:
-    text = text.rstrip() + "\n\n" + block + "\n"
-  with open(path, "w") as f:
-    f.write(text)
 
 
 def _config(variant: str, dataset: str, seed: int, steps: int, tiny: bool):
@@ -163,12 +150,12 @@ def run_fashion(variants, steps, workroot, samples_dir, readme, tiny=False) -> s
 def main(argv):
   del argv
   if FLAGS.variants and FLAGS.datasets:
-    table, _ = run_mixtures(FLAGS.variants, FLAGS.datasets, FLAGS.seeds, FLAGS.steps, FLAGS.workroot, FLAGS.tiny)
-    write_between_markers(FLAGS.readme, TABLE_MARKERS, table)
+    table, _ = run_mixtures(FLAGS.variants, FLAGS.datasets, FLAGS.seeds, FLAGS.mixture_steps, FLAGS.workroot, FLAGS.tiny)
+    reports.write_between_markers(FLAGS.table_readme, TABLE_MARKERS, table)
     print(table)
   if FLAGS.fashion_variants:
-    grid = run_fashion(FLAGS.fashion_variants, FLAGS.fashion_steps, FLAGS.workroot, FLAGS.samples_dir, FLAGS.readme, FLAGS.tiny)
-    write_between_markers(FLAGS.readme, SAMPLES_MARKERS, grid)
+    grid = run_fashion(FLAGS.fashion_variants, FLAGS.fashion_steps, FLAGS.workroot, FLAGS.samples_dir, FLAGS.table_readme, FLAGS.tiny)
+    reports.write_between_markers(FLAGS.table_readme, SAMPLES_MARKERS, grid)
     print(grid)
 
 

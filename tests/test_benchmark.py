@@ -2,6 +2,7 @@
 import pytest
 
 from gans.errors import UserError
+from gans import reports
 from launch import benchmark_table as bt
 
 _ROW = {"experiment": "dcgan_fashion_mnist", "devices": 1, "batch_size": 64, "ms_per_step": 123.456,
@@ -27,9 +28,9 @@ def test_format_table_without_peak_leaves_percent_blank():
 def test_write_between_markers_keeps_the_rest(tmp_path):
   path = tmp_path / "README.md"
   path.write_text(f"intro\n{bt.START}\nold table\n{bt.END}\noutro\n")
-  bt.write_between_markers(str(path), "| new |")
+  reports.write_between_markers(str(path), (bt.START, bt.END), "| new |")
   assert path.read_text() == f"intro\n{bt.START}\n| new |\n{bt.END}\noutro\n"
-  bt.write_between_markers(str(path), "| newer |")  # idempotent: the markers stay
+  reports.write_between_markers(str(path), (bt.START, bt.END), "| newer |")  # idempotent: the markers stay
   assert path.read_text() == f"intro\n{bt.START}\n| newer |\n{bt.END}\noutro\n"
 
 
@@ -37,7 +38,7 @@ def test_write_between_markers_without_markers_is_a_user_error(tmp_path):
   path = tmp_path / "README.md"
   path.write_text("no markers here\n")
   with pytest.raises(UserError):
-    bt.write_between_markers(str(path), "| t |")
+    reports.write_between_markers(str(path), (bt.START, bt.END), "| t |")
 
 
 def test_matmul_peak_is_positive_and_finite_on_a_tiny_size():
