@@ -85,3 +85,27 @@ def classifier_config() -> ml_collections.ConfigDict:
   c.init_from_exclude = ""
   c.freeze = ""
   return c
+
+
+def fashion_mnist_classifier(experiment: str, model: str, epochs: int, learning_rate: float,
+                             weight_decay: float, batch_size: int = 128, **model_kwargs) -> ml_collections.ConfigDict:
+  """A small-input `model` on Fashion-MNIST's 60k train images: SGD + Nesterov with warmup (one epoch) then
+  cosine, weight decay on kernels, label smoothing 0.1, flips and 2-pixel random crops; evaluation and a
+  checkpoint every epoch or two."""
+  c = classifier_config()
+  c.experiment = experiment
+  c.dataset = "fashion_mnist"
+  c.model.name = model
+  c.model.small_inputs = True
+  c.model.update(model_kwargs)
+  c.preprocess = "value_range(-1,1)|flip_lr|random_crop(28,2)"
+  c.batch_size = batch_size
+  steps_per_epoch = -(-60_000 // batch_size)
+  c.total_steps = epochs * steps_per_epoch
+  c.optimizer = optimizer("sgd", learning_rate, momentum=0.9, nesterov=True, weight_decay=weight_decay,
+                          schedule="cosine", warmup_steps=steps_per_epoch)
+  c.label_smoothing = 0.1
+  c.log_every = 100
+  c.eval_every = 2 * steps_per_epoch
+  c.checkpoint_every = steps_per_epoch
+  return c

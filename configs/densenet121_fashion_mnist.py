@@ -13,20 +13,7 @@ from configs import common
 
 
 def get_config():
-  c = common.classifier_config()
-  c.experiment = "densenet121_fashion_mnist"
-  c.dataset = "fashion_mnist"
-  c.model.name = "densenet121"
-  c.model.small_inputs = True
-  c.model.drop_rate = 0.0
-  c.preprocess = "value_range(-1,1)|flip_lr|random_crop(28,2)"
-  c.batch_size = 64
+  c = common.fashion_mnist_classifier("densenet121_fashion_mnist", "densenet121", epochs=20, learning_rate=0.1,
+                                      weight_decay=1e-4, batch_size=64, drop_rate=0.0)
   c.eval_batch_size = 200
-  c.total_steps = 20 * 938
-  c.optimizer = common.optimizer("sgd", 0.1, momentum=0.9, nesterov=True, weight_decay=1e-4,
-                                 schedule="cosine", warmup_steps=938)
-  c.label_smoothing = 0.1
-  c.log_every = 100
-  c.eval_every = 2 * 938
-  c.checkpoint_every = 938
   return c

@@ -12,20 +12,5 @@ from configs import common
 
 
 def get_config():
-  c = common.classifier_config()
-  c.experiment = "mobilenet_v2_fashion_mnist"
-  c.dataset = "fashion_mnist"
-  c.model.name = "mobilenet_v2"
-  c.model.small_inputs = True
-  c.model.width = 1.0
-  c.model.dropout = 0.2
-  c.preprocess = "value_range(-1,1)|flip_lr|random_crop(28,2)"
-  c.batch_size = 128
-  c.total_steps = 30 * 469
-  c.optimizer = common.optimizer("sgd", 0.05, momentum=0.9, nesterov=True, weight_decay=4e-5,
-                                 schedule="cosine", warmup_steps=469)
-  c.label_smoothing = 0.1
-  c.log_every = 100
-  c.eval_every = 2 * 469
-  c.checkpoint_every = 469
-  return c
+  return common.fashion_mnist_classifier("mobilenet_v2_fashion_mnist", "mobilenet_v2", epochs=30,
+                                         learning_rate=0.05, weight_decay=4e-5, width=1.0, dropout=0.2)

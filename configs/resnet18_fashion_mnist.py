@@ -14,19 +14,8 @@ from configs import common
 
 
 def get_config():
-  c = common.classifier_config()
-  c.experiment = "resnet18_fashion_mnist"
-  c.dataset = "fashion_mnist"
-  c.model.name = "resnet18"
-  c.model.small_inputs = True
-  c.preprocess = "value_range(-1,1)|flip_lr|random_crop(28,2)|random_erasing(0.5,0.02,0.4,0.3)"
-  c.batch_size = 128
-  c.total_steps = 30 * 469
-  c.optimizer = common.optimizer("sgd", 0.1, momentum=0.9, nesterov=True, weight_decay=5e-4,
-                                 schedule="cosine", warmup_steps=469)
-  c.label_smoothing = 0.1
+  c = common.fashion_mnist_classifier("resnet18_fashion_mnist", "resnet18", epochs=30, learning_rate=0.1,
+                                      weight_decay=5e-4)
+  c.preprocess += "|random_erasing(0.5,0.02,0.4,0.3)"
   c.tta_flip = True
-  c.log_every = 100
-  c.eval_every = 2 * 469
-  c.checkpoint_every = 469
   return c

@@ -2,29 +2,13 @@
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
-from gans import losses, parallel
+from gans import parallel
 from gans.models.gan import mlp
 from gans.train import gan_step
-
-
-def _spec(**kw):
-  defaults = dict(generator=mlp.Generator(out_shape=(2,), hidden=(16,)), discriminator=mlp.Discriminator(hidden=(16,)),
-                  g_tx=optax.adam(1e-2), d_tx=optax.adam(1e-2), loss=losses.get_loss("nsgan"), z_dim=4)
-  defaults.update(kw)
-  return gan_step.GANSpec(**defaults)
-
-
-def _batch(n, seed=0):
-  return {"image": jax.random.normal(jax.random.key(seed), (n, 2)), "label": jnp.zeros((n,), jnp.int32)}
-
-
-def _max_diff(a, b):
-  return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+from test_gan_step import _batch, _max_diff, _spec  # shared helpers of the GAN step tests
 
 
 def test_fsdp_mesh_shards_large_leaves_and_matches_one_device():
