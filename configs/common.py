@@ -6,23 +6,29 @@ def optimizer(name: str = "adam", learning_rate: float = 2e-4, **kw) -> ml_colle
   return ml_collections.ConfigDict({"name": name, "learning_rate": learning_rate, "schedule": "constant", **kw})
 
 
-def gan_config() -> ml_collections.ConfigDict:
-  """A DCGAN with the non-saturating loss and Adam(2e-4, b1=0.5) (Radford et al. 2016, sec. 4)."""
+def _base(task: str) -> ml_collections.ConfigDict:
+  """The keys every experiment has (the launch contract: seed, dataset, total_steps, *_every, ...)."""
   c = ml_collections.ConfigDict()
-  c.task = "gan"
-  c.experiment = "gan"
+  c.task = task
+  c.experiment = task
   c.seed = 0
   c.dataset = "fashion_mnist"
   c.data_dir = ml_collections.FieldReference(None, field_type=str)
   c.cache_data = True
-  c.preprocess = "value_range(-1,1)"
   c.num_devices = 0  # 0: all devices
   c.mesh = ml_collections.ConfigDict({"data": -1, "fsdp": 1})  # axis sizes; -1 takes the remaining devices
   c.total_steps = 10_000
-  c.batch_size = 64  # per discriminator step; a train step reads n_critic * batch_size examples
   c.log_every = 100
   c.eval_every = 1_000
   c.checkpoint_every = 1_000
+  return c
+
+
+def gan_config() -> ml_collections.ConfigDict:
+  """A DCGAN with the non-saturating loss and Adam(2e-4, b1=0.5) (Radford et al. 2016, sec. 4)."""
+  c = _base("gan")
+  c.preprocess = "value_range(-1,1)"
+  c.batch_size = 64  # per discriminator step; a train step reads n_critic * batch_size examples
   c.model = ml_collections.ConfigDict({
       "name": "dcgan", "z_dim": 100, "g_width": 64, "d_width": 64, "d_batch_norm": True,
       "g_hidden": (256, 256), "d_hidden": (256, 256), "dtype": "float32",
@@ -52,26 +58,14 @@ def gan_config() -> ml_collections.ConfigDict:
 
 def classifier_config() -> ml_collections.ConfigDict:
   """A small-input ResNet-18 trained with SGD + Nesterov, warmup + cosine, label smoothing 0.1."""
-  c = ml_collections.ConfigDict()
-  c.task = "classifier"
-  c.experiment = "classifier"
-  c.seed = 0
-  c.dataset = "fashion_mnist"
-  c.data_dir = ml_collections.FieldReference(None, field_type=str)
-  c.cache_data = True
+  c = _base("classifier")
   c.preprocess = "value_range(-1,1)|flip_lr"  # train batches
   c.eval_preprocess = "value_range(-1,1)"  # deterministic ops only
   c.eval_split = "test"
   c.eval_batch_size = 500  # global; divisible by the number of devices
   c.tta_flip = False  # average the logits of each test image and its mirror
-  c.num_devices = 0  # 0: all devices
-  c.mesh = ml_collections.ConfigDict({"data": -1, "fsdp": 1})  # axis sizes; -1 takes the remaining devices
-  c.total_steps = 10_000
   c.batch_size = 128  # global batch per update
   c.grad_accum_steps = 1  # micro-batches per update (batch_size / grad_accum_steps examples each)
-  c.log_every = 100
-  c.eval_every = 1_000
-  c.checkpoint_every = 1_000
   # `name` plus the registered constructor's keyword arguments (see gans.models.classifiers).
   c.model = ml_collections.ConfigDict({"name": "resnet18", "small_inputs": True, "dtype": "float32"})
   c.optimizer = optimizer("sgd", 0.1, momentum=0.9, nesterov=True, weight_decay=5e-4, schedule="cosine",
