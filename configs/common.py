@@ -21,6 +21,7 @@ def _base(task: str) -> ml_collections.ConfigDict:
   c.log_every = 100
   c.eval_every = 1_000
   c.checkpoint_every = 1_000
+  c.grad_accum_steps = 1  # micro-batches per update, run one after another (batch_size / grad_accum_steps each)
   return c
 
 
@@ -65,7 +66,6 @@ def classifier_config() -> ml_collections.ConfigDict:
   c.eval_batch_size = 500  # global; divisible by the number of devices
   c.tta_flip = False  # average the logits of each test image and its mirror
   c.batch_size = 128  # global batch per update
-  c.grad_accum_steps = 1  # micro-batches per update (batch_size / grad_accum_steps examples each)
   # `name` plus the registered constructor's keyword arguments (see gans.models.classifiers).
   c.model = ml_collections.ConfigDict({"name": "resnet18", "small_inputs": True, "dtype": "float32"})
   c.optimizer = optimizer("sgd", 0.1, momentum=0.9, nesterov=True, weight_decay=5e-4, schedule="cosine",

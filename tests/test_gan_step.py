@@ -125,3 +125,28 @@ def test_packed_discriminator_gets_half_the_batch():
   state = gan_step.init_state(spec, jax.random.key(0), (2,))
   gan_step.train_step(spec, state, _batch(8), jax.random.key(1))
   assert (4, 4) in seen and all(s[1] == 4 for s in seen)  # [B/m, m * 2] (Lin et al. 2018)
+
+
+@pytest.mark.parametrize("n_critic", [1, 2])
+def test_gradient_accumulation_equals_the_large_batch_step(n_critic):
+  """Without BatchNorm, 4 micro-batches of 4 give the update of one batch of 16 (same z, same data)."""
+  large, _ = _run(_spec(n_critic=n_critic), 3, batch_size=16)
+  micro, metrics = _run(_spec(n_critic=n_critic, accum_steps=4), 3, batch_size=16)
+  start = gan_step.init_state(_spec(), jax.random.key(0), (2,))
+  assert _max_diff(large, micro) < 1e-5 and _max_diff(large.g.params, start.g.params) > 1e-3
+  assert np.isfinite(float(metrics["d_loss"]))
+
+
+def test_gradient_accumulation_runs_both_networks_on_micro_batches():
+  seen = []
+
+  class Probe(mlp.Discriminator):
+    def __call__(self, x, cond=None, train=True):
+      seen.append(x.shape[0])
+      return super().__call__(x, cond, train)
+
+  spec = _spec(discriminator=Probe(hidden=(16,)), accum_steps=4)
+  state = gan_step.init_state(spec, jax.random.key(0), (2,))
+  seen.clear()
+  gan_step.train_step(spec, state, _batch(16), jax.random.key(1))
+  assert seen and set(seen) == {4}

@@ -283,6 +283,12 @@ def test_bad_variant_options_are_user_errors():
     gan_task.GANTask(_config("pacgan", pack=3), RING8)
   with pytest.raises(UserError, match="began"):
     gan_task.GANTask(_config("nsgan", loss="began"), RING8)
+  with pytest.raises(UserError, match="grad_accum_steps"):
+    gan_task.GANTask(_config("nsgan", grad_accum_steps=3), RING8)  # batch 8
+  with pytest.raises(UserError, match="divisible by 2"):
+    gan_task.GANTask(_config("pacgan", pack=2, grad_accum_steps=8), RING8)  # micro-batches of 1 cannot pack
+  with pytest.raises(UserError, match="labelled_batch"):
+    gan_task.GANTask(_config("sgan", grad_accum_steps=8), DataSpec((2,), 8, 8))
 
 
 def test_gan_table_writes_between_markers(tmp_path):

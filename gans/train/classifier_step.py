@@ -6,6 +6,7 @@ against label-smoothed one-hot targets (Szegedy et al. 2016, sec. 7), computed i
 model's compute dtype; weight decay lives in the optimizer (see `gans.train.optim.make`).
 """
 import dataclasses
+import functools
 import re
 from typing import Any
 
@@ -14,6 +15,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
+
+from gans.train import optim
 
 
 @flax.struct.dataclass
@@ -76,8 +79,10 @@ def cross_entropy(logits: jax.Array, labels: jax.Array, num_classes: int,
   return optax.softmax_cross_entropy(logits.astype(jnp.float32), targets)
 
 
-def _loss_and_grads(spec: ClassifierSpec, params, batch_stats, images, labels, rng):
-  """Mean loss and its gradient on one (micro-)batch; returns (loss, logits, new batch_stats, grads)."""
+def _grads(spec: ClassifierSpec, params, batch_stats, batch, rng):
+  """Gradient of the mean loss on one (micro-)batch; returns (grads, new batch_stats, metrics)."""
+  images, labels = batch
+
   def loss_fn(params):
     variables = {"params": params, "batch_stats": batch_stats}
     if batch_stats:
@@ -88,46 +93,24 @@ def _loss_and_grads(spec: ClassifierSpec, params, batch_stats, images, labels, r
       logits = spec.model.apply(variables, images, train=True, rngs={"dropout": rng})
       stats = batch_stats
     loss = cross_entropy(logits, labels, spec.num_classes, spec.label_smoothing).mean()
-    return loss, (logits, stats)
+    return loss, (stats, {"loss": loss, "accuracy": jnp.mean(jnp.argmax(logits, -1) == labels)})
 
-  (loss, (logits, stats)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-  return loss, logits, stats, grads
+  grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(params)
+  return grads, stats, metrics
 
 
 def train_step(spec: ClassifierSpec, state: ClassifierState, batch: dict,
                rng: jax.Array) -> tuple[ClassifierState, dict]:
   """One optimizer update on `batch` {'image', 'label'}; metrics are the batch's loss and accuracy."""
-  dropout_rng = jax.random.fold_in(rng, state.step)
-  images, labels = batch["image"], batch["label"]
-  k = spec.accum_steps
-  if k == 1:
-    loss, logits, stats, grads = _loss_and_grads(spec, state.params, state.batch_stats, images, labels,
-                                                 dropout_rng)
-    accuracy = jnp.mean(jnp.argmax(logits, -1) == labels)
-  else:
-    # Row r holds examples r*k .. r*k+k-1, so micro-batch i = [:, i] keeps the batch sharding on axis 0.
-    micro_images = images.reshape(images.shape[0] // k, k, *images.shape[1:])
-    micro_labels = labels.reshape(labels.shape[0] // k, k)
-
-    def body(carry, i):
-      grad_sum, stats = carry
-      x = jax.lax.dynamic_index_in_dim(micro_images, i, axis=1, keepdims=False)
-      y = jax.lax.dynamic_index_in_dim(micro_labels, i, axis=1, keepdims=False)
-      loss, logits, stats, grads = _loss_and_grads(spec, state.params, stats, x, y,
-                                                   jax.random.fold_in(dropout_rng, i))
-      correct = jnp.mean(jnp.argmax(logits, -1) == y)
-      return (jax.tree.map(jnp.add, grad_sum, grads), stats), (loss, correct)
-
-    zeros = jax.tree.map(jnp.zeros_like, state.params)
-    (grad_sum, stats), (losses, correct) = jax.lax.scan(body, (zeros, state.batch_stats), jnp.arange(k))
-    grads = jax.tree.map(lambda g: g / k, grad_sum)
-    loss, accuracy = losses.mean(), correct.mean()
+  grads, stats, metrics = optim.accumulate_gradients(
+      functools.partial(_grads, spec), state.params, state.batch_stats, (batch["image"], batch["label"]),
+      spec.accum_steps, jax.random.fold_in(rng, state.step))
   if spec.freeze:  # frozen layers keep their running statistics too
     stats = jax.tree.map(lambda keep, old, new: old if keep else new, path_mask(stats, spec.freeze),
                          state.batch_stats, stats)
   updates, opt_state = spec.tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
-  return ClassifierState(state.step + 1, params, stats, opt_state), {"loss": loss, "accuracy": accuracy}
+  return ClassifierState(state.step + 1, params, stats, opt_state), metrics
 
 
 def eval_step(spec: ClassifierSpec, state: ClassifierState, batch: dict) -> jax.Array:

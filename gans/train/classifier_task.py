@@ -71,14 +71,7 @@ def build_spec(config: ConfigDict, num_classes: int) -> classifier_step.Classifi
   return classifier_step.ClassifierSpec(
       model=build_model(config, num_classes), tx=tx, num_classes=num_classes,
       label_smoothing=config.label_smoothing, tta_flip=config.get("tta_flip", False), freeze=freeze,
-      accum_steps=_accum_steps(config))
-
-
-def _accum_steps(config) -> int:
-  k = config.get("grad_accum_steps", 1)
-  if k < 1 or config.batch_size % k:
-    raise UserError(f"grad_accum_steps must be >= 1 and divide batch_size {config.batch_size}, got {k}")
-  return k
+      accum_steps=optim.accum_steps(config))
 
 
 # --- fine-tuning: parameters from another run

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import optax
 
 from gans import losses, penalties
+from gans.train import optim
 
 
 @flax.struct.dataclass
@@ -73,6 +74,7 @@ class GANSpec:
   began: Optional[tuple[float, float]] = None  # (gamma, lambda_k)
   labelled: Any = None  # SGAN's labelled subset (images [N, ...], labels [N]) as arrays
   labelled_batch: int = 0  # labelled examples per D update (SGAN)
+  accum_steps: int = 1  # micro-batches per D and per G update, gradients averaged (gans.train.optim)
 
   @property
   def cond_dim(self) -> int:
@@ -180,28 +182,36 @@ def _aux_d_loss(spec: GANSpec, real_h, fake_h, real_labels, targets, labelled_h,
 def _d_update(spec: GANSpec, g: NetState, d: NetState, real, real_labels, rng, extra):
   z_rng, p_rng, l_rng = jax.random.split(rng, 3)
   z, cond, targets = sample_inputs(spec, z_rng, real.shape[0])
-  fake, _ = _apply(spec.generator, g.params, g.batch_stats, z, True, cond)
-  fake = jax.lax.stop_gradient(fake)
-  real_cond = jax.nn.one_hot(real_labels, spec.num_classes) if spec.aux == "cgan" else None
-  labelled_x = labelled_y = None
+  labelled = None
   if spec.aux == "sgan":
     idx = jax.random.randint(l_rng, (spec.labelled_batch,), 0, spec.labelled[1].shape[0])
-    labelled_x, labelled_y = spec.labelled[0][idx], spec.labelled[1][idx]
+    labelled = (spec.labelled[0][idx], spec.labelled[1][idx])
   loss_kw = {"k": extra["k_t"]} if spec.began else {}
 
-  def loss_fn(params):
-    real_h, stats = discriminate(spec, params, d.batch_stats, real, real_cond)
-    fake_h, stats = discriminate(spec, params, stats, fake, cond)
-    labelled_h = discriminate(spec, params, stats, labelled_x, None)[0] if spec.aux == "sgan" else None
-    loss = spec.loss.d_loss(real_h["adv"], fake_h["adv"], **loss_kw)
-    aux, aux_metrics = _aux_d_loss(spec, real_h, fake_h, real_labels, targets, labelled_h, labelled_y)
-    d_fn = lambda x: _heads(spec, _apply(spec.discriminator, params, stats, x, True, real_cond)[0])["adv"]
-    penalty = spec.penalty(d_fn, pack(real, spec.pack), pack(fake, spec.pack), p_rng)
-    metrics = {"d_loss": loss, "penalty": penalty, "d_real": real_h["adv"].mean(), "d_fake": fake_h["adv"].mean(),
-               **aux_metrics}
-    return loss + spec.penalty_weight * penalty + spec.aux_weight * aux, (stats, metrics)
+  def grad_fn(params, stats, inputs, p_rng):
+    real, real_labels, z, cond, targets, labelled = inputs
+    fake, _ = _apply(spec.generator, g.params, g.batch_stats, z, True, cond)
+    fake = jax.lax.stop_gradient(fake)
+    real_cond = jax.nn.one_hot(real_labels, spec.num_classes) if spec.aux == "cgan" else None
 
-  grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(d.params)
+    def loss_fn(params):
+      real_h, new_stats = discriminate(spec, params, stats, real, real_cond)
+      fake_h, new_stats = discriminate(spec, params, new_stats, fake, cond)
+      labelled_h = discriminate(spec, params, new_stats, labelled[0], None)[0] if labelled else None
+      loss = spec.loss.d_loss(real_h["adv"], fake_h["adv"], **loss_kw)
+      aux, aux_metrics = _aux_d_loss(spec, real_h, fake_h, real_labels, targets, labelled_h,
+                                     labelled[1] if labelled else None)
+      d_fn = lambda x: _heads(spec, _apply(spec.discriminator, params, new_stats, x, True, real_cond)[0])["adv"]
+      penalty = spec.penalty(d_fn, pack(real, spec.pack), pack(fake, spec.pack), p_rng)
+      metrics = {"d_loss": loss, "penalty": penalty, "d_real": real_h["adv"].mean(),
+                 "d_fake": fake_h["adv"].mean(), **aux_metrics}
+      return loss + spec.penalty_weight * penalty + spec.aux_weight * aux, (new_stats, metrics)
+
+    grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(params)
+    return grads, stats, metrics
+
+  grads, stats, metrics = optim.accumulate_gradients(
+      grad_fn, d.params, d.batch_stats, (real, real_labels, z, cond, targets, labelled), spec.accum_steps, p_rng)
   updates, opt_state = spec.d_tx.update(grads, d.opt_state, d.params)
   params = optax.apply_updates(d.params, updates)
   if spec.weight_clip:
@@ -211,26 +221,33 @@ def _d_update(spec: GANSpec, g: NetState, d: NetState, real, real_labels, rng, e
 
 def _g_update(spec: GANSpec, g: NetState, d: NetState, real, real_labels, rng):
   z, cond, targets = sample_inputs(spec, rng, real.shape[0])
-  real_cond = jax.nn.one_hot(real_labels, spec.num_classes) if spec.aux == "cgan" else None
 
-  def loss_fn(params):
-    fake, stats = _apply(spec.generator, params, g.batch_stats, z, True, cond)
-    fake_h, _ = discriminate(spec, d.params, d.batch_stats, fake, cond)  # D's stats left as they are
-    if spec.feature_matching:  # Salimans et al. 2016, sec. 3.1
-      real_h, _ = discriminate(spec, d.params, d.batch_stats, real, real_cond)
-      loss = losses.feature_matching(real_h["features"], fake_h["features"])
-    else:
-      loss = spec.loss.g_loss(fake_h["adv"])
-    metrics = {"g_loss": loss}
-    if spec.aux == "acgan":  # Odena et al. 2017, eq. 3: G also maximises L_C on its samples.
-      aux = metrics["g_class_loss"] = losses.classification_loss(fake_h["class_logits"], targets["label"])
-      loss = loss + spec.aux_weight * aux
-    elif spec.aux == "infogan":  # Chen et al. 2016, eq. 6
-      metrics["g_mi_lower_bound"] = losses.infogan_mi_lower_bound(fake_h["q"], targets["cat"], targets["cont"])
-      loss = loss - spec.aux_weight * metrics["g_mi_lower_bound"]
-    return loss, (stats, metrics)
+  def grad_fn(params, stats, inputs, _):
+    real, real_labels, z, cond, targets = inputs
+    real_cond = jax.nn.one_hot(real_labels, spec.num_classes) if spec.aux == "cgan" else None
 
-  (_, (stats, metrics)), grads = jax.value_and_grad(loss_fn, has_aux=True)(g.params)
+    def loss_fn(params):
+      fake, new_stats = _apply(spec.generator, params, stats, z, True, cond)
+      fake_h, _ = discriminate(spec, d.params, d.batch_stats, fake, cond)  # D's stats left as they are
+      if spec.feature_matching:  # Salimans et al. 2016, sec. 3.1
+        real_h, _ = discriminate(spec, d.params, d.batch_stats, real, real_cond)
+        loss = losses.feature_matching(real_h["features"], fake_h["features"])
+      else:
+        loss = spec.loss.g_loss(fake_h["adv"])
+      metrics = {"g_loss": loss}
+      if spec.aux == "acgan":  # Odena et al. 2017, eq. 3: G also maximises L_C on its samples.
+        aux = metrics["g_class_loss"] = losses.classification_loss(fake_h["class_logits"], targets["label"])
+        loss = loss + spec.aux_weight * aux
+      elif spec.aux == "infogan":  # Chen et al. 2016, eq. 6
+        metrics["g_mi_lower_bound"] = losses.infogan_mi_lower_bound(fake_h["q"], targets["cat"], targets["cont"])
+        loss = loss - spec.aux_weight * metrics["g_mi_lower_bound"]
+      return loss, (new_stats, metrics)
+
+    grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(params)
+    return grads, stats, metrics
+
+  grads, stats, metrics = optim.accumulate_gradients(
+      grad_fn, g.params, g.batch_stats, (real, real_labels, z, cond, targets), spec.accum_steps, rng)
   updates, opt_state = spec.g_tx.update(grads, g.opt_state, g.params)
   return NetState(optax.apply_updates(g.params, updates), stats, opt_state), metrics
 

@@ -68,6 +68,9 @@ def build_spec(config: ConfigDict, data: DataSpec, batch_sharding=None) -> gan_s
     raise UserError(f"pack must be >= 1 and divide batch_size={config.batch_size}, got {pack_m}")
   if pack_m > 1 and aux != "none":
     raise UserError(f"pack > 1 works with unconditional variants only, got aux={aux}")
+  accum = optim.accum_steps(config, multiple_of=pack_m)
+  if aux == "sgan" and config.sgan.labelled_batch % accum:
+    raise UserError(f"grad_accum_steps={accum} must divide sgan.labelled_batch={config.sgan.labelled_batch}")
   loss_name = config.loss
   if (loss_name == "began") != (config.model.name == "began"):
     raise UserError("the began loss and the began model (autoencoder discriminator) go together")
@@ -86,7 +89,8 @@ def build_spec(config: ConfigDict, data: DataSpec, batch_sharding=None) -> gan_s
       info_codes=(config.info.categories, config.info.continuous) if aux == "infogan" else (0, 0),
       feature_matching=config.get("feature_matching", False), pack=pack_m,
       began=(config.began.gamma, config.began.lambda_k) if loss_name == "began" else None,
-      labelled=labelled, labelled_batch=config.sgan.labelled_batch if aux == "sgan" else 0)
+      labelled=labelled, labelled_batch=config.sgan.labelled_batch if aux == "sgan" else 0,
+      accum_steps=accum)
 
 
 class GANTask:

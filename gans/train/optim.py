@@ -1,4 +1,8 @@
-"""Optimizers and learning-rate schedules from config, built with optax."""
+"""Optimizers and learning-rate schedules from config (built with optax), and gradient accumulation."""
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
 import optax
 from ml_collections import ConfigDict
 
@@ -44,3 +48,38 @@ def make(cfg: ConfigDict, total_steps: int, mask=None) -> optax.GradientTransfor
     wd = cfg.get("weight_decay", 0.0)
     return optax.chain(optax.add_decayed_weights(wd, mask), tx) if wd else tx
   raise UserError(f"unknown optimizer {name!r}; known: adam, adamw, rmsprop, sgd")
+
+
+def accum_steps(config: ConfigDict, multiple_of: int = 1) -> int:
+  """`config.grad_accum_steps`, checked: it must divide `batch_size` into micro-batches of a multiple of
+  `multiple_of` examples (e.g. PacGAN's packing degree)."""
+  k = config.get("grad_accum_steps", 1)
+  if k < 1 or config.batch_size % (k * multiple_of):
+    extra = f" into micro-batches divisible by {multiple_of}" if multiple_of > 1 else ""
+    raise UserError(f"grad_accum_steps must be >= 1 and divide batch_size {config.batch_size}{extra}, got {k}")
+  return k
+
+
+def accumulate_gradients(grad_fn: Callable, params: Any, stats: Any, inputs: Any, num_micro: int,
+                         rng: jax.Array) -> tuple[Any, Any, Any]:
+  """Mean gradient over `num_micro` micro-batches of `inputs`, run one after another (lax.scan).
+
+  `grad_fn(params, stats, micro_inputs, rng) -> (grads, stats, metrics)`; every leaf of `inputs` has the
+  batch on axis 0 and micro-batch i takes examples i, i + k, i + 2k, ... (k = num_micro), which keeps the
+  batch sharding on axis 0. BatchNorm statistics pass from one micro-batch to the next; metrics are
+  averaged. Peak memory is one micro-batch's. With num_micro == 1 this is `grad_fn(params, stats, inputs, rng)`.
+  """
+  if num_micro == 1:
+    return grad_fn(params, stats, inputs, rng)
+  k = num_micro
+  micro = jax.tree.map(lambda x: x.reshape(x.shape[0] // k, k, *x.shape[1:]), inputs)
+
+  def body(carry, i):
+    grad_sum, stats = carry
+    inputs_i = jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, i, axis=1, keepdims=False), micro)
+    grads, stats, metrics = grad_fn(params, stats, inputs_i, jax.random.fold_in(rng, i))
+    return (jax.tree.map(jnp.add, grad_sum, grads), stats), metrics
+
+  zeros = jax.tree.map(jnp.zeros_like, params)
+  (grad_sum, stats), metrics = jax.lax.scan(body, (zeros, stats), jnp.arange(k))
+  return jax.tree.map(lambda g: g / k, grad_sum), stats, jax.tree.map(lambda m: m.mean(0), metrics)
