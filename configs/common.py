@@ -52,6 +52,10 @@ def gan_config() -> ml_collections.ConfigDict:
   c.pack = 1  # PacGAN degree m (Lin et al. 2018)
   c.began = ml_collections.ConfigDict({"gamma": 0.5, "lambda_k": 0.001})  # Berthelot et al. 2017, sec. 4
   c.sgan = ml_collections.ConfigDict({"labels_per_class": 100, "labelled_batch": 100})
+  # Sample quality every eval_every steps (image data): an extractor name of gans.metrics.features, e.g.
+  # "classifier:workdirs/resnet20_fashion_mnist" (FCD, classifier score) or "inception_fid"; "" for none.
+  c.eval_extractor = ""
+  c.eval_num_samples = 2000
   c.g_optimizer = optimizer("adam", 2e-4, b1=0.5, b2=0.999)
   c.d_optimizer = optimizer("adam", 2e-4, b1=0.5, b2=0.999)
   return c

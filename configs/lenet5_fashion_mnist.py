@@ -20,6 +20,7 @@ def get_config():
   c.dataset = "fashion_mnist"
   c.model.name = "lenet5"
   c.model.head = "dense"
+  c.model.activation = "squash"  # or "relu"
   c.preprocess = "value_range(-1,1)"
   c.total_steps = 4_000
   c.batch_size = 128

@@ -260,3 +260,33 @@ def test_non_image_input_raises_user_error():
   model = classifiers.create("resnet18", num_classes=10, small_inputs=True)
   with pytest.raises(UserError):
     model.init(jax.random.key(0), jnp.zeros((32, 32, 3)))
+
+
+@pytest.mark.parametrize("depth", [20, 32, 44, 56, 110])
+def test_cifar_resnet_counts_by_hand(depth):
+  # He et al. 2016, sec. 4.2: 3x3 conv (16) + BN, 3 stages of n basic blocks (16, 32, 64 filters),
+  # option A shortcuts (no parameters), 64 -> 10 fc. Table 6: 0.27M / 0.46M / 0.66M / 0.85M / 1.7M.
+  n = (depth - 2) // 6
+  total = 3 * 3 * 3 * 16 + 2 * 16
+  cin = 16
+  for c in (16, 32, 64):
+    for _ in range(n):
+      total += 3 * 3 * cin * c + 2 * c + 3 * 3 * c * c + 2 * c
+      cin = c
+  total += 64 * 10 + 10
+  count = _size(_shapes(f"resnet{depth}", 32, num_classes=10)["params"])
+  assert count == total
+  assert round(count / 1e6, 2) == {20: 0.27, 32: 0.46, 44: 0.66, 56: 0.85, 110: 1.73}[depth]
+  if depth == 20:
+    assert count == 269_722  # akamaster/pytorch_resnet_cifar10
+
+
+def test_cifar_resnet_option_a_shortcut_is_subsampled_input_with_zero_channels():
+  block = resnet.ResidualBlock(8, strides=2, bottleneck=False, zero_pad_shortcut=True)
+  x = jax.random.normal(jax.random.key(0), (1, 6, 6, 4))
+  variables = block.init(jax.random.key(1), x, train=False)
+  zeroed = jax.tree.map(jnp.zeros_like, variables)  # residual branch -> 0: output = relu(shortcut)
+  out = block.apply(zeroed, x, train=False)
+  expected = np.concatenate([np.maximum(np.asarray(x)[:, ::2, ::2], 0), np.zeros((1, 3, 3, 4))], -1)
+  # BN with zero scale and bias outputs 0 whatever the input, so only the shortcut remains.
+  np.testing.assert_allclose(np.asarray(out), expected, atol=1e-6)

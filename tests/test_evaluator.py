@@ -191,3 +191,24 @@ def test_plot_writes_png(ring_dir, tmp_path):
   bad.write_text('{"step": 1, "g_loss": "nan"}\n{"step": 2, "g_loss": 0.5}\n')
   steps, values = plot.read_metrics(str(bad))["g_loss"]
   assert steps == [1, 2] and np.isnan(values[0]) and values[1] == 0.5
+
+
+def test_sample_quality_during_training_lands_in_metrics(classifier_dir, data_dir, tmp_path):
+  c = dcgan_mnist_5k.get_config()
+  c.model.g_width = c.model.d_width = 8
+  c.model.z_dim = 16
+  c.update(dict(total_steps=2, batch_size=16, log_every=1, eval_every=1, checkpoint_every=2, num_devices=1,
+                data_dir=data_dir, eval_extractor=f"classifier:{classifier_dir}", eval_num_samples=200))
+  path = str(tmp_path / "run")
+  loop.train_and_evaluate(c, path)
+  with open(os.path.join(path, "metrics.jsonl")) as f:
+    rows = [json.loads(line) for line in f]
+  evals = {r["step"]: r for r in rows if "fcd" in r}
+  assert sorted(evals) == [1, 2] and evals[1]["fcd"] != evals[2]["fcd"]
+  assert {"classifier_score", "kid", "precision", "recall", "density", "coverage"} <= set(evals[2])
+  with open(os.path.join(path, "eval_protocol.json")) as f:
+    protocol = json.load(f)
+  assert protocol["num_generated"] == 200 and protocol["extractor"]["name"] == "classifier"
+  # The same numbers as evaluating the final checkpoint afterwards with the same samples.
+  again = evaluator.evaluate_workdir(path, num=200, extractor=f"classifier:{classifier_dir}", seed=c.seed + 2)
+  assert again["fcd"] == pytest.approx(evals[2]["fcd"], rel=1e-6)

@@ -167,12 +167,21 @@ def evaluate_workdir(workdir: str, num: int | None = None,
     weights: FID Inception weights file (else $GANS_FID_WEIGHTS).
     cache_dir: where `ref_stats/` goes (default: the run's data_dir, else the workdir).
   """
-  from gans.data import toy  # pylint: disable=g-import-not-at-top
   from gans.train import loop  # pylint: disable=g-import-not-at-top
   config, task, state, step = loop.restore_task(workdir)
   if config.get("task", "gan") != "gan":
     raise UserError(f"{workdir} holds a {config.task} run; evaluate works on GANs (classifier accuracy is "
                     "in its metrics.jsonl)")
+  return {"step": int(step), **evaluate_state(config, task, state, num, extractor, reference_split, use_ema,
+                                              seed, weights, cache_dir or config.get("data_dir") or workdir)}
+
+
+def evaluate_state(config: ConfigDict, task, state, num: int | None = None,
+                   extractor: str | features_lib.Extractor = "inception_fid", reference_split: str = "test",
+                   use_ema: bool = True, seed: int = 0, weights: str | None = None,
+                   cache_dir: str = ".") -> dict:
+  """Metrics of a GAN state (as `evaluate_workdir`, for a task and state in memory, e.g. during training)."""
+  from gans.data import toy  # pylint: disable=g-import-not-at-top
   toy_data = config.dataset in toy.MIXTURES
   num = num or (TOY_NUM if toy_data else IMAGE_NUM)
   if num < 2:
@@ -186,20 +195,19 @@ def evaluate_workdir(workdir: str, num: int | None = None,
     protocol.update(metric="mode_coverage (PacGAN: high quality within 3 std of the nearest mode)",
                     dataset=config.dataset)
     result = mode_coverage(task.sample(state, num, seed), toy.modes(config.dataset), toy.mode_std(config.dataset))
-    return {"step": int(step), **result, "protocol": protocol}
+    return {**result, "protocol": protocol}
 
   # Extractor and reference first: they fail fast on missing weights or a bad split.
   ext = extractor if isinstance(extractor, features_lib.Extractor) else features_lib.get_extractor(
       extractor, weights)
   if ext.protocol.get("trained_on", config.dataset) != config.dataset:
     logging.warning("the classifier was trained on %s, the GAN on %s", ext.protocol["trained_on"], config.dataset)
-  ref, ref_protocol, path = reference_stats(config, reference_split, ext,
-                                            cache_dir or config.get("data_dir") or workdir)
+  ref, ref_protocol, path = reference_stats(config, reference_split, ext, cache_dir)
   fake = features_lib.to_uint8(task.sample(state, num, seed))
   if list(fake.shape[1:]) != ref_protocol["image_shape"]:
     raise UserError(f"samples {fake.shape[1:]} and {reference_split} images "
                     f"{tuple(ref_protocol['image_shape'])} differ in shape")
-  result = {"step": int(step), **_image_metrics(*ext(fake), ref, ext.name == "classifier", seed)}
+  result = _image_metrics(*ext(fake), ref, ext.name == "classifier", seed)
   m = min(num, ref_protocol["num_real"])
   protocol.update(
       extractor=ext.protocol, samples="quantized to uint8: round((x + 1) * 127.5)",

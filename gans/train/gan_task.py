@@ -1,5 +1,6 @@
 """The GAN task: builds a GANSpec from a config and gives the loop its init, step and evaluation."""
 import functools
+import json
 import os
 
 import jax
@@ -105,6 +106,7 @@ class GANTask:
     self._classify = jax.jit(lambda state, x: gan_step.discriminate(
         self.spec, state.d.params, state.d.batch_stats, x, None, train=False)[0]["class_logits"])
     self._test = None
+    self._extractor = None  # built at the first evaluation with eval_extractor
 
   def init(self, rng: jax.Array) -> gan_step.GANState:
     return gan_step.init_state(self.spec, rng, self.data.shape)
@@ -144,6 +146,21 @@ class GANTask:
     logits = [np.asarray(self._classify(state, images[i:i + 500])) for i in range(0, len(images), 500)]
     return float(np.mean(np.concatenate(logits).argmax(-1) == labels))
 
+  def _sample_quality(self, state, workdir: str) -> dict:
+    """FID/FCD, IS/classifier score, KID, precision/recall, density/coverage of `eval_num_samples` samples
+    with `eval_extractor` (see gans.metrics.evaluator); the protocol goes to workdir/eval_protocol.json."""
+    from gans.metrics import evaluator, features  # pylint: disable=g-import-not-at-top
+    if self._extractor is None:
+      self._extractor = features.get_extractor(self.config.eval_extractor)
+    result = evaluator.evaluate_state(self.config, self, state, self.config.get("eval_num_samples", 2000),
+                                      self._extractor, seed=self.config.seed + 2,
+                                      cache_dir=self.config.get("data_dir") or workdir)
+    protocol = result.pop("protocol")
+    if jax.process_index() == 0:
+      with open(os.path.join(workdir, "eval_protocol.json"), "w") as f:
+        json.dump(protocol, f, indent=2, sort_keys=True)
+    return result
+
   def evaluate(self, state, step: int, workdir: str) -> dict:
     """Writes samples/step_<N>.png; for 2-D mixtures also returns the PacGAN mode-coverage metrics;
     for SGAN on images the test accuracy of its classifier."""
@@ -157,6 +174,8 @@ class GANTask:
         visualize.save_scatter(points, path, modes, f"step {step}: {result['modes_captured']} modes")
       return result
     result = {"test_accuracy": self.test_accuracy(state)} if self.spec.aux == "sgan" else {}
+    if self.config.get("eval_extractor"):
+      result.update(self._sample_quality(state, workdir))
     if jax.process_index() == 0:
       if self.conditional:  # one row per label
         k = min(self.num_labels, 10)

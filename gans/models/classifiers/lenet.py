@@ -67,6 +67,9 @@ def squash(a: jnp.ndarray) -> jnp.ndarray:
   return 1.7159 * jnp.tanh(a * (2.0 / 3.0))
 
 
+ACTIVATIONS = {"squash": squash, "relu": jax.nn.relu}
+
+
 def _uniform(fan_in: int):
   """U(-2.4/F, 2.4/F) initializer for a unit of fan-in F (Appendix A)."""
   limit = 2.4 / fan_in
@@ -140,10 +143,12 @@ class LeNet5(nn.Module):
     num_classes: number of logits (at most 10 with the RBF head).
     head: "rbf" (the paper's fixed-centre Euclidean RBF output) or "dense".
     dtype: compute dtype; parameters stay float32 and the logits are float32.
+    activation: "squash" (the paper's 1.7159 tanh(2a/3)) or "relu" (a modern reading; same parameters).
   """
   num_classes: int = 10
   head: str = "rbf"
   dtype: Any = jnp.float32
+  activation: str = "squash"
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
@@ -154,6 +159,7 @@ class LeNet5(nn.Module):
     elif x.shape[1:3] != (32, 32):
       raise UserError(f"LeNet-5 takes 32x32 or 28x28 images, got {x.shape[1]}x{x.shape[2]}")
     x = x.astype(self.dtype)
+    squash = ACTIVATIONS[self.activation]
     x = squash(_conv(6, 25 * x.shape[-1], self.dtype, "C1")(x))
     x = squash(Subsampling(self.dtype, name="S2")(x))
     x = squash(PartialConv(C3_TABLE, self.dtype, name="C3")(x))
@@ -172,13 +178,15 @@ class LeNet5(nn.Module):
 
 @register("lenet5")
 def lenet5(num_classes: int = 10, small_inputs: bool = False, dtype: Any = jnp.float32,
-           head: str = "rbf") -> LeNet5:
+           head: str = "rbf", activation: str = "squash") -> LeNet5:
   """LeNet-5; `small_inputs` is ignored (see the module docstring)."""
   del small_inputs
   check_config(num_classes)
+  if activation not in ACTIVATIONS:
+    raise UserError(f"LeNet-5 activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
   if head not in ("rbf", "dense"):
     raise UserError(f"LeNet-5 head must be 'rbf' or 'dense', got {head!r}")
   if head == "rbf" and num_classes > 10:
     raise UserError(f"the RBF head has centres for 10 digits; use head='dense' for {num_classes} "
                     "classes")
-  return LeNet5(num_classes, head, dtype)
+  return LeNet5(num_classes, head, dtype, activation)

@@ -5,6 +5,12 @@ al. 2017, "Aggregated Residual Transformations for Deep Neural Networks" (ResNeX
 Zagoruyko & Komodakis 2016, "Wide Residual Networks" (the torchvision `wide_resnet50_2` reading: a
 bottleneck twice as wide); Hu et al. 2018, "Squeeze-and-Excitation Networks" (SE, reduction 16).
 
+The CIFAR ResNets `resnet20/32/44/56/110` are He et al. 2016, sec. 4.2: a 3x3 conv with 16 filters, three
+stages of n basic blocks (6n + 2 layers) with 16, 32, 64 filters on 32x32, 16x16, 8x8 maps, global average
+pool, a 10-way fc, and parameter-free identity shortcuts (option A: subsample by 2 and zero-pad the new
+channels). 0.27M / 0.46M / 0.66M / 0.85M / 1.7M parameters (the paper's Table 6; exactly 269,722 for
+resnet20 at 32x32x3 with 10 classes, as akamaster/pytorch_resnet_cifar10). They always use the small stem.
+
 Matches torchvision `torchvision/models/resnet.py` layer for layer (ResNet v1.5: stride on the 3x3
 conv of the bottleneck; bias-free convs; BatchNorm eps 1e-5; 1x1 conv + BN projection shortcuts;
 bottleneck width `int(planes * base_width / 64) * groups`) and, for the SE variants, timm's
@@ -45,7 +51,8 @@ class ResidualBlock(nn.Module):
 
   Basic: 3x3 -> 3x3 (He et al. 2016, Fig. 2 left). Bottleneck: 1x1 -> 3x3 (stride, `groups`) -> 1x1
   with `planes * 4` outputs (Fig. 5 right; ResNeXt Fig. 3c). The shortcut is a 1x1 conv + BN when
-  the shape changes (option B), the identity otherwise.
+  the shape changes (option B), or with `zero_pad_shortcut` the subsampled input with zero channels
+  appended (option A, sec. 3.3); the identity otherwise.
 
   Attributes:
     planes: base channels of the stage (64, 128, 256, 512).
@@ -56,6 +63,7 @@ class ResidualBlock(nn.Module):
     se_reduction: SE reduction ratio r, or 0 for no SE.
     zero_init_residual: zero-init the scale of the last BN of the residual branch.
     dtype: compute dtype.
+    zero_pad_shortcut: option A shortcuts (no parameters) where the shape changes.
   """
   planes: int
   strides: int = 1
@@ -65,6 +73,7 @@ class ResidualBlock(nn.Module):
   se_reduction: int = 0
   zero_init_residual: bool = False
   dtype: Any = jnp.float32
+  zero_pad_shortcut: bool = False
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool) -> jnp.ndarray:
@@ -84,7 +93,10 @@ class ResidualBlock(nn.Module):
       y = conv(out, 3, "conv2", last=True)(y, train)
     if self.se_reduction:  # timm rounds C/r to a multiple of 8: a no-op for C/16 here
       y = SqueezeExcite(out // self.se_reduction, dtype=self.dtype, name="se")(y)
-    if self.strides != 1 or x.shape[-1] != out:
+    if self.zero_pad_shortcut and (self.strides != 1 or x.shape[-1] != out):  # option A (sec. 3.3)
+      x = x[:, ::self.strides, ::self.strides, :]
+      x = jnp.pad(x, ((0, 0), (0, 0), (0, 0), (0, out - x.shape[-1])))
+    elif self.strides != 1 or x.shape[-1] != out:
       x = ConvBN(out, 1, self.strides, act=None, dtype=self.dtype, name="downsample")(x, train)
     return nn.relu(y + x)
 
@@ -99,6 +111,8 @@ class ResNet(nn.Module):
     small_inputs: CIFAR stem (3x3 stride-1 conv, no max-pool) for 28x28 / 32x32 images.
     zero_init_residual: zero-init the last BN of each residual branch (torchvision's flag).
     dtype: compute dtype; parameters stay float32 and the logits are float32.
+    base_planes: channels of the stem and the first stage (doubling per stage): 64, or 16 for CIFAR.
+    zero_pad_shortcut: option A shortcuts (the CIFAR ResNets).
   """
   stage_sizes: Sequence[int]
   num_classes: int = 1000
@@ -109,16 +123,18 @@ class ResNet(nn.Module):
   small_inputs: bool = False
   zero_init_residual: bool = False
   dtype: Any = jnp.float32
+  base_planes: int = 64
+  zero_pad_shortcut: bool = False
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
     check_args(x)
-    x = stem(x, 64, 7, self.small_inputs, train, self.dtype)
+    x = stem(x, self.base_planes, 7, self.small_inputs, train, self.dtype)
     for i, blocks in enumerate(self.stage_sizes):
       for j in range(blocks):
-        x = ResidualBlock(64 * 2**i, 2 if i > 0 and j == 0 else 1, self.bottleneck, self.groups,
+        x = ResidualBlock(self.base_planes * 2**i, 2 if i > 0 and j == 0 else 1, self.bottleneck, self.groups,
                           self.base_width, self.se_reduction, self.zero_init_residual, self.dtype,
-                          name=f"layer{i + 1}_{j}")(x, train)
+                          self.zero_pad_shortcut, name=f"layer{i + 1}_{j}")(x, train)
     return classifier_head(x, self.num_classes, train, self.dtype)
 
 
@@ -157,3 +173,22 @@ def _make(name: str):
 
 for _name in _CONFIGS:
   _make(_name)
+
+
+def _make_cifar(depth: int):
+  n = (depth - 2) // 6
+
+  def build(num_classes: int = 10, small_inputs: bool = True, dtype: Any = jnp.float32,
+            zero_init_residual: bool = False) -> ResNet:
+    del small_inputs  # He et al. 2016, sec. 4.2: always the 3x3 stride-1 stem
+    check_config(num_classes)
+    return ResNet((n, n, n), num_classes, bottleneck=False, small_inputs=True, base_planes=16,
+                  zero_pad_shortcut=True, zero_init_residual=zero_init_residual, dtype=dtype)
+
+  build.__name__ = f"resnet{depth}"
+  build.__doc__ = f"Builds the CIFAR ResNet-{depth} (He et al. 2016, sec. 4.2; n = {n}); see `ResNet`."
+  return register(f"resnet{depth}")(build)
+
+
+for _depth in (20, 32, 44, 56, 110):
+  _make_cifar(_depth)
