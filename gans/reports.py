@@ -1,5 +1,42 @@
-"""Markdown blocks that scripts regenerate inside a README, between a pair of marker comments."""
+"""The runs behind README tables (trained once, reused when finished) and the Markdown blocks that scripts
+regenerate inside a README between a pair of marker comments."""
+import json
+import os
+import time
+
 from gans.errors import UserError
+
+EVAL_KEYS = ("modes_captured", "test_accuracy")  # a metrics.jsonl row holding a final evaluation
+
+
+def final_eval(workdir: str, step: int) -> dict:
+  """The last evaluation row of `step` in the run's metrics.jsonl ({} if none)."""
+  path = os.path.join(workdir, "metrics.jsonl")
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    rows = [json.loads(line) for line in f]
+  done = [r for r in rows if r["step"] == step and any(k in r for k in EVAL_KEYS)]
+  return done[-1] if done else {}
+
+
+def train_one(config, workdir: str) -> dict:
+  """Trains (or reuses a finished) run; returns its final evaluation plus `cpu_min` and `wall_min`
+  (this process's CPU time and the wall time of `train_and_evaluate`, written to workdir/timing.json)."""
+  from gans.train import loop  # pylint: disable=g-import-not-at-top
+  timing_path = os.path.join(workdir, "timing.json")
+  if os.path.exists(timing_path):
+    with open(timing_path) as f:
+      timing = json.load(f)
+    if timing.get("steps") == config.total_steps:
+      return {**final_eval(workdir, config.total_steps), **timing}
+  cpu, wall = time.process_time(), time.time()
+  loop.train_and_evaluate(config, workdir)
+  timing = {"steps": config.total_steps, "cpu_min": (time.process_time() - cpu) / 60,
+            "wall_min": (time.time() - wall) / 60}
+  with open(timing_path, "w") as f:
+    json.dump(timing, f)
+  return {**final_eval(workdir, config.total_steps), **timing}
 
 
 def write_between_markers(path: str, markers: tuple[str, str], body: str) -> None:

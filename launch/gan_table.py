@@ -10,9 +10,7 @@ Markdown table goes between `<!-- gan-table:start -->` and `<!-- gan-table:end -
 Fashion-MNIST grids go to `--samples_dir` and their table between `<!-- gan-samples:start -->` and
 `<!-- gan-samples:end -->`. CPU minutes are this process's CPU time (all threads) per run.
 """
-import json
 import os
-import time
 
 import numpy as np
 from absl import flags
@@ -60,31 +58,6 @@ def _config(variant: str, dataset: str, seed: int, steps: int, tiny: bool):
   return c
 
 
-def _final_eval(workdir: str, step: int) -> dict:
-  """The last evaluation row of `step` in the run's metrics.jsonl ({} if none)."""
-  path = os.path.join(workdir, "metrics.jsonl")
-  rows = [json.loads(line) for line in open(path)] if os.path.exists(path) else []
-  done = [r for r in rows if r["step"] == step and ("modes_captured" in r or "test_accuracy" in r)]
-  return done[-1] if done else {}
-
-
-def train_one(config, workdir: str) -> dict:
-  """Trains (or reuses a finished) run; returns its final evaluation plus `cpu_min` and `wall_min`."""
-  from gans.train import loop  # pylint: disable=g-import-not-at-top
-  timing_path = os.path.join(workdir, "timing.json")
-  if os.path.exists(timing_path):
-    timing = json.load(open(timing_path))
-    if timing.get("steps") == config.total_steps:
-      return {**_final_eval(workdir, config.total_steps), **timing}
-  cpu, wall = time.process_time(), time.time()
-  loop.train_and_evaluate(config, workdir)
-  timing = {"steps": config.total_steps, "cpu_min": (time.process_time() - cpu) / 60,
-            "wall_min": (time.time() - wall) / 60}
-  with open(timing_path, "w") as f:
-    json.dump(timing, f)
-  return {**_final_eval(workdir, config.total_steps), **timing}
-
-
 def mixture_table(results: dict, variants, datasets) -> str:
   """Markdown: per variant and dataset, mean modes captured, % high quality and reverse KL over seeds."""
   from gans.data import toy  # pylint: disable=g-import-not-at-top
@@ -114,7 +87,7 @@ def run_mixtures(variants, datasets, seeds, steps, workroot, tiny=False) -> tupl
     for d in datasets:
       for s in seeds:
         config = _config(v, d, int(s), steps, tiny)
-        r = train_one(config, os.path.join(workroot, f"{v}_{d}_s{s}"))
+        r = reports.train_one(config, os.path.join(workroot, f"{v}_{d}_s{s}"))
         print(f"{v} {d} seed {s}: {r.get('modes_captured')} modes, {100 * r.get('high_quality', 0):.1f}% HQ, "
               f"{r['cpu_min']:.2f} CPU min", flush=True)
         results.setdefault((v, d), []).append(r)
@@ -132,7 +105,7 @@ def run_fashion(variants, steps, workroot, samples_dir, readme, tiny=False) -> s
   for v in variants:
     config = _config(v, "fashion_mnist", 0, steps, tiny)
     workdir = os.path.join(workroot, f"{v}_fashion_mnist")
-    r = train_one(config, workdir)
+    r = reports.train_one(config, workdir)
     png = os.path.join(samples_dir, f"{v}.png")
     shutil.copyfile(os.path.join(workdir, "samples", f"step_{config.total_steps}.png"), png)
     notes = f"{config.total_steps} steps, {r['cpu_min']:.1f} CPU min"

@@ -332,3 +332,25 @@ def test_gradient_accumulation_equals_the_large_batch_step(monkeypatch, devices)
 def test_gradient_accumulation_must_divide_the_batch(tiny):
   with pytest.raises(errors.UserError, match="grad_accum_steps"):
     _task(_config(grad_accum_steps=3, batch_size=16))
+
+
+def test_classifier_table_trains_once_and_reports(data_dir, tmp_path):
+  from gans import reports  # pylint: disable=g-import-not-at-top
+  from launch import classifier_table  # pylint: disable=g-import-not-at-top
+  c = classifier_table.load_config("lenet5_fashion_mnist", steps=3)
+  c.update(dict(data_dir=data_dir, log_every=1, eval_every=3, checkpoint_every=3, num_devices=1))
+  workdir = str(tmp_path / "lenet")
+  first = reports.train_one(c, workdir)
+  assert 0.0 <= first["test_accuracy"] <= 1.0 and first["steps"] == 3 and first["wall_min"] > 0
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    lines = f.readlines()
+  again = reports.train_one(c, workdir)  # reused, not retrained
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    assert f.readlines() == lines
+  assert again == first
+  # LeNet-5's 60,000 (LeCun et al. 1998) plus the dense 84 -> 10 head in place of the RBF centres.
+  assert classifier_table.param_count(c) == 60_000 + 84 * 10 + 10
+  body = classifier_table.table([("lenet5_fashion_mnist", c, first)])
+  assert f"| lenet5_fashion_mnist | lenet5 | {100 * first['test_accuracy']:.2f} |" in body and "60,850" in body
+  with pytest.raises(errors.UserError, match="no config"):
+    classifier_table.load_config("nonexistent_model")

@@ -212,3 +212,26 @@ def test_sample_quality_during_training_lands_in_metrics(classifier_dir, data_di
   # The same numbers as evaluating the final checkpoint afterwards with the same samples.
   again = evaluator.evaluate_workdir(path, num=200, extractor=f"classifier:{classifier_dir}", seed=c.seed + 2)
   assert again["fcd"] == pytest.approx(evals[2]["fcd"], rel=1e-6)
+
+
+def test_reference_points_floor_ceiling_and_table(classifier_ext, data_dir, tmp_path):
+  from gans import reports  # pylint: disable=g-import-not-at-top
+  from launch import reference_points  # pylint: disable=g-import-not-at-top
+  config = dcgan_mnist_5k.get_config()
+  config.model.g_width = config.model.d_width = 8
+  config.model.z_dim = 16
+  config.data_dir = data_dir
+  floor = reference_points.real_vs_real(config, "train", "test", classifier_ext, str(tmp_path))
+  builder = sources.get_builder("mnist_5k", data_dir)
+  train, _ = classifier_ext(np.asarray(builder.as_dataset(split="train", batch_size=-1)["image"]))
+  test, _ = classifier_ext(np.asarray(builder.as_dataset(split="test", batch_size=-1)["image"]))
+  assert floor["fcd"] == pytest.approx(_fid_scipy(train.astype(np.float64), test.astype(np.float64)), rel=1e-5)
+  ceiling = reference_points.untrained(config, classifier_ext, 300, "test", str(tmp_path))
+  assert ceiling["fcd"] > 5 * floor["fcd"]  # noise from an untrained G is far from real digits
+  readme = tmp_path / "README.md"
+  readme.write_text("x\n<!-- fcd-table:start -->\n<!-- fcd-table:end -->\n")
+  body = reference_points.table([("train split (real)", floor), ("untrained", ceiling)], classifier_ext.protocol,
+                                300, "test")
+  reports.write_between_markers(str(readme), reference_points.MARKERS, body)
+  text = readme.read_text()
+  assert f"| train split (real) | {floor['fcd']:.4g} |" in text and classifier_ext.protocol["weights_sha256"][:16] in text
