@@ -35,8 +35,9 @@ def num_upsamplings(image_size: int) -> int:
 
 
 def _batch_norm(train: bool, dtype):
+  # Two-pass variance (as PyTorch): flax's default E[x^2] - (E x)^2 cancels badly (see classifiers/blocks.py).
   return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=dtype,
-                      scale_init=nn.initializers.ones)
+                      use_fast_variance=False, scale_init=nn.initializers.ones)
 
 
 class Generator(nn.Module):
