@@ -31,7 +31,10 @@ def train_one(config, workdir: str) -> dict:
     if timing.get("steps") == config.total_steps:
       return {**final_eval(workdir, config.total_steps), **timing}
   cpu, wall = time.process_time(), time.time()
-  loop.train_and_evaluate(config, workdir)
+  state = loop.train_and_evaluate(config, workdir)
+  step = int(state.step)
+  if step < config.total_steps:  # stopped early (SIGTERM): not a finished run
+    raise UserError(f"{workdir} stopped at step {step} of {config.total_steps}; run again to resume it")
   timing = {"steps": config.total_steps, "cpu_min": (time.process_time() - cpu) / 60,
             "wall_min": (time.time() - wall) / 60}
   with open(timing_path, "w") as f:

@@ -24,7 +24,7 @@ config_flags.DEFINE_config_file("config", "configs/dcgan_fashion_mnist.py",
 flags.DEFINE_list("workdirs", [], "Trained GAN workdirs to score.")
 flags.DEFINE_integer("num", 10_000, "Generated samples per generator.")
 flags.DEFINE_string("reference_split", "test", "Split the samples are compared with.")
-flags.DEFINE_string("cache_dir", "ref_cache", "Where ref_stats/ goes.")
+flags.DEFINE_string("cache_dir", "workdirs/ref_cache", "Where ref_stats/ goes.")
 flags.DEFINE_string("reference_readme", None, "README to write the table into (optional).")
 flags.mark_flags_as_required(["extractor"])
 FLAGS = flags.FLAGS

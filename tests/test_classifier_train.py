@@ -354,3 +354,14 @@ def test_classifier_table_trains_once_and_reports(data_dir, tmp_path):
   assert f"| lenet5_fashion_mnist | lenet5 | {100 * first['test_accuracy']:.2f} |" in body and "60,850" in body
   with pytest.raises(errors.UserError, match="no config"):
     classifier_table.load_config("nonexistent_model")
+
+
+def test_a_run_stopped_early_is_not_recorded_as_finished(monkeypatch, tmp_path):
+  from gans import reports  # pylint: disable=g-import-not-at-top
+  from gans.train import loop as loop_lib  # pylint: disable=g-import-not-at-top
+  c = _config(total_steps=10)
+  monkeypatch.setattr(loop_lib, "train_and_evaluate", lambda config, workdir: classifier_step.ClassifierState(
+      jnp.asarray(4), {}, {}, ()))  # as after a SIGTERM at step 4
+  with pytest.raises(errors.UserError, match="stopped at step 4 of 10"):
+    reports.train_one(c, str(tmp_path))
+  assert not os.path.exists(tmp_path / "timing.json")
