@@ -107,3 +107,34 @@ def fashion_mnist_classifier(experiment: str, model: str, epochs: int, learning_
   c.eval_every = 2 * steps_per_epoch
   c.checkpoint_every = steps_per_epoch
   return c
+
+
+def mixture_gan(experiment: str, dataset: str, variant=None, *, learning_rate: float = 1e-3,
+                ema_decay: float = 0.999, batch_size: int | None = None) -> ml_collections.ConfigDict:
+  """A GAN with MLP G and D (z_dim = 2) on a 2-D PacGAN mixture (`dataset`: ring8 or grid25), tuned
+  (nsgan) to cover every mode with ~95% or more high-quality samples in 0.5-2 CPU minutes on one core.
+
+  ring8: 2 x 128 MLPs, batch 512 (256 drops a mode for nsgan seed 2), 20k steps; grid25 (modes 2 apart
+  on a 9 x 9 square): 3 x 256 MLPs, batch 256, 16k steps; `batch_size` overrides the batch.
+  Adam(learning_rate, b1=0.5, b2=0.999) for both players; then `variant(c)` (a
+  configs/<name>_ring8.variant) sets the loss, penalty and, where its paper fixes them, the
+  optimizers; last, every learning rate decays to 0 on a cosine over the run and samples come from
+  an EMA of G's weights (with 20k steps instead of 3k they lift nsgan ring8 seed 0 from 52% to 98%).
+  """
+  c = gan_config()
+  c.experiment, c.dataset = experiment, dataset
+  c.model.name = "mlp"
+  c.model.z_dim = 2
+  c.model.g_hidden = c.model.d_hidden = (256, 256, 256) if dataset == "grid25" else (128, 128)
+  c.batch_size = batch_size or (256 if dataset == "grid25" else 512)
+  c.total_steps = 16_000 if dataset == "grid25" else 20_000
+  c.log_every = 500
+  c.eval_every = c.checkpoint_every = c.total_steps // 4
+  c.g_optimizer = optimizer("adam", learning_rate, b1=0.5, b2=0.999)
+  c.d_optimizer = optimizer("adam", learning_rate, b1=0.5, b2=0.999)
+  if variant is not None:
+    c = variant(c)
+  for opt in (c.g_optimizer, c.d_optimizer):
+    opt.schedule = "cosine"
+  c.ema_decay = ema_decay
+  return c

@@ -2,9 +2,10 @@
 gradient penalty around perturbed real data (c = 0.5). On the grid of 25 Gaussians.
 
   python -m launch.train --config configs/dragan_grid25.py --workdir workdirs/dragan_grid25
+  python -m launch.evaluate --workdir workdirs/dragan_grid25
 """
-from configs import dragan_ring8, nsgan_grid25
+from configs import dragan_ring8
 
 
 def get_config():
-  return nsgan_grid25.to_grid25(dragan_ring8.get_config(), "dragan_grid25")
+  return dragan_ring8.get_config("grid25")

@@ -5,10 +5,13 @@ gradient penalty around perturbed real data (c = 0.5). On the ring of 8 Gaussian
   python -m launch.evaluate --workdir workdirs/dragan_ring8
 
 `variant(c)` sets this variant's keys on any GAN config; the grid25 and Fashion-MNIST configs reuse it.
+
+Measured (launch.gan_table, seeds 0/1/2, EMA samples, 2,500 points): modes 8/8/8, high quality
+96.2/96.8/97.1%, reverse KL 0.002/0.003/0.001, 0.86-1.02 CPU min per run (one core).
 """
 import ml_collections
 
-from configs import common, nsgan_ring8
+from configs import common
 
 
 def variant(c):
@@ -21,7 +24,9 @@ def variant(c):
   return c
 
 
-def get_config():
-  c = variant(nsgan_ring8.get_config())
-  c.experiment = "dragan_ring8"
+def get_config(dataset: str = "ring8"):
+  c = common.mixture_gan(f"dragan_{dataset}", dataset, variant)
+  # lambda = 10 pins |grad D| to 1 within ~0.35 of the data, so D's logit changes by only ~0.03 across a
+  # ring8 mode (3 std = 0.03): 7/8 modes, 44% high quality at 20k steps. lambda = 1 (ring8 seed 0): 8/8, 96%.
+  c.penalty_weight = 1.0
   return c

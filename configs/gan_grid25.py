@@ -2,9 +2,10 @@
 experiments), G minimises log(1 - D(G(z))). On the grid of 25 Gaussians.
 
   python -m launch.train --config configs/gan_grid25.py --workdir workdirs/gan_grid25
+  python -m launch.evaluate --workdir workdirs/gan_grid25
 """
-from configs import gan_ring8, nsgan_grid25
+from configs import gan_ring8
 
 
 def get_config():
-  return nsgan_grid25.to_grid25(gan_ring8.get_config(), "gan_grid25")
+  return gan_ring8.get_config("grid25")

@@ -5,8 +5,11 @@ experiments), G minimises log(1 - D(G(z))). On the ring of 8 Gaussians.
   python -m launch.evaluate --workdir workdirs/gan_ring8
 
 `variant(c)` sets this variant's keys on any GAN config; the grid25 and Fashion-MNIST configs reuse it.
+
+Measured (launch.gan_table, seeds 0/1/2, EMA samples, 2,500 points): modes 8/8/8, high quality
+96.2/96.6/97.3%, reverse KL 0.001/0.003/0.001, 0.63-0.65 CPU min per run (one core).
 """
-from configs import common, nsgan_ring8
+from configs import common
 
 
 def variant(c):
@@ -16,7 +19,6 @@ def variant(c):
   return c
 
 
-def get_config():
-  c = variant(nsgan_ring8.get_config())
-  c.experiment = "gan_ring8"
+def get_config(dataset: str = "ring8"):
+  c = common.mixture_gan(f"gan_{dataset}", dataset, variant)
   return c

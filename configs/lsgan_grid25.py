@@ -2,9 +2,10 @@
 9. On the grid of 25 Gaussians.
 
   python -m launch.train --config configs/lsgan_grid25.py --workdir workdirs/lsgan_grid25
+  python -m launch.evaluate --workdir workdirs/lsgan_grid25
 """
-from configs import lsgan_ring8, nsgan_grid25
+from configs import lsgan_ring8
 
 
 def get_config():
-  return nsgan_grid25.to_grid25(lsgan_ring8.get_config(), "lsgan_grid25")
+  return lsgan_ring8.get_config("grid25")

@@ -1,20 +1,13 @@
 """Non-saturating GAN (Goodfellow et al. 2014, sec. 3) with MLPs on the PacGAN grid of 25 Gaussians.
 
   python -m launch.train --config configs/nsgan_grid25.py --workdir workdirs/nsgan_grid25
+  python -m launch.evaluate --workdir workdirs/nsgan_grid25
 
-`to_grid25(c, name)` turns any ring8 config into its grid25 version (the other *_grid25 configs use it).
+Measured (launch.gan_table, seeds 0/1/2, EMA samples, 2,500 points): modes 25/21/25, high quality
+95.4/96.3/95.9%, reverse KL 0.009/0.214/0.045, 1.67-1.76 CPU min per run (one core).
 """
 from configs import nsgan_ring8
 
 
-def to_grid25(c, experiment: str):
-  """The grid of 25 (means -4..4 step 2, std 0.05): a wider spread, so one more hidden layer each."""
-  c.experiment = experiment
-  c.dataset = "grid25"
-  c.model.g_hidden = tuple(c.model.g_hidden) + (128,)
-  c.model.d_hidden = tuple(c.model.d_hidden) + (128,)
-  return c
-
-
 def get_config():
-  return to_grid25(nsgan_ring8.get_config(), "nsgan_grid25")
+  return nsgan_ring8.get_config("grid25")

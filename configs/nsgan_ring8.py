@@ -2,23 +2,15 @@
 
   python -m launch.train --config configs/nsgan_ring8.py --workdir workdirs/nsgan_ring8
   python -m launch.evaluate --workdir workdirs/nsgan_ring8
+
+The other ring8/grid25 configs build on `common.mixture_gan` the same way; the conditional ones
+(cgan, acgan, infogan, sgan) apply their `variant` to this config.
+
+Measured (launch.gan_table, seeds 0/1/2, EMA samples, 2,500 points): modes 8/8/8, high quality
+98.6/93.2/97.9%, reverse KL 0.005/0.067/0.004, 0.62-0.71 CPU min per run (one core).
 """
 from configs import common
 
 
-def get_config():
-  c = common.gan_config()
-  c.experiment = "nsgan_ring8"
-  c.dataset = "ring8"
-  c.model.name = "mlp"
-  c.model.z_dim = 2
-  c.model.g_hidden = (128, 128)
-  c.model.d_hidden = (128, 128)
-  c.batch_size = 256
-  c.total_steps = 3_000
-  c.log_every = 100
-  c.eval_every = 500
-  c.checkpoint_every = 500
-  c.g_optimizer = common.optimizer("adam", 1e-3, b1=0.5, b2=0.999)
-  c.d_optimizer = common.optimizer("adam", 1e-3, b1=0.5, b2=0.999)
-  return c
+def get_config(dataset: str = "ring8"):
+  return common.mixture_gan(f"nsgan_{dataset}", dataset)

@@ -5,8 +5,11 @@ feature/channel axis (any m dividing batch_size; any loss). On the ring of 8 Gau
   python -m launch.evaluate --workdir workdirs/pacgan_ring8
 
 `variant(c)` sets this variant's keys on any GAN config; the grid25 and Fashion-MNIST configs reuse it.
+
+Measured (launch.gan_table, seeds 0/1/2, EMA samples, 2,500 points): modes 8/8/8, high quality
+98.6/98.3/98.1%, reverse KL 0.002/0.002/0.003, 0.33-0.36 CPU min per run (one core).
 """
-from configs import common, nsgan_ring8
+from configs import common
 
 
 def variant(c):
@@ -16,7 +19,7 @@ def variant(c):
   return c
 
 
-def get_config():
-  c = variant(nsgan_ring8.get_config())
-  c.experiment = "pacgan_ring8"
+def get_config(dataset: str = "ring8"):
+  # batch 256: packing already keeps every mode at batch 256 (seeds 0-2), at half the cost.
+  c = common.mixture_gan(f"pacgan_{dataset}", dataset, variant, batch_size=256)
   return c

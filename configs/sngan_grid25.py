@@ -2,9 +2,10 @@
 batch_stats) and the hinge loss (eq. 16-17). On the grid of 25 Gaussians.
 
   python -m launch.train --config configs/sngan_grid25.py --workdir workdirs/sngan_grid25
+  python -m launch.evaluate --workdir workdirs/sngan_grid25
 """
-from configs import sngan_ring8, nsgan_grid25
+from configs import sngan_ring8
 
 
 def get_config():
-  return nsgan_grid25.to_grid25(sngan_ring8.get_config(), "sngan_grid25")
+  return sngan_ring8.get_config("grid25")

@@ -2,9 +2,10 @@
 0.01], RMSProp(5e-5), n_critic = 5. On the grid of 25 Gaussians.
 
   python -m launch.train --config configs/wgan_grid25.py --workdir workdirs/wgan_grid25
+  python -m launch.evaluate --workdir workdirs/wgan_grid25
 """
-from configs import wgan_ring8, nsgan_grid25
+from configs import wgan_ring8
 
 
 def get_config():
-  return nsgan_grid25.to_grid25(wgan_ring8.get_config(), "wgan_grid25")
+  return wgan_ring8.get_config("grid25")

@@ -5,8 +5,11 @@
   python -m launch.evaluate --workdir workdirs/wgan_ring8
 
 `variant(c)` sets this variant's keys on any GAN config; the grid25 and Fashion-MNIST configs reuse it.
+
+Measured (launch.gan_table, seeds 0/1/2, EMA samples, 2,500 points): modes 4/6/7, high quality 0.6/0.3/1.0%,
+reverse KL 0.093/0.027/0.015, 1.13-1.40 CPU min per run (one core).
 """
-from configs import common, nsgan_ring8
+from configs import common
 
 
 def variant(c):
@@ -19,7 +22,7 @@ def variant(c):
   return c
 
 
-def get_config():
-  c = variant(nsgan_ring8.get_config())
-  c.experiment = "wgan_ring8"
+def get_config(dataset: str = "ring8"):
+  # batch 256: n_critic = 5: keeps the run near a CPU minute.
+  c = common.mixture_gan(f"wgan_{dataset}", dataset, variant, batch_size=256)
   return c

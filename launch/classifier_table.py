@@ -19,7 +19,7 @@ from launch import common
 
 CONFIGS = ("lenet5_fashion_mnist", "resnet20_fashion_mnist")
 flags.DEFINE_list("configs", list(CONFIGS), "Config names under configs/.")
-flags.DEFINE_string("workroot", "workdirs/classifier_table", "Where the runs live.")
+flags.DEFINE_string("workroot", "workdirs", "Where the runs live (workroot/<config>, as the configs' own commands).")
 flags.DEFINE_string("classifier_readme", "README.md", "The README to update.")
 flags.DEFINE_integer("steps", 0, "Override total_steps (0: the configs' own; to test this script).")
 FLAGS = flags.FLAGS

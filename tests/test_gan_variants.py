@@ -72,8 +72,9 @@ def test_every_variant_trains_from_its_config(name):
   expected = {"began": {"k_t", "convergence"}, "acgan": {"class_loss_real", "class_loss_fake", "g_class_loss"},
               "infogan": {"mi_lower_bound", "g_mi_lower_bound"}, "sgan": {"supervised_loss"}}
   assert set(metrics) >= {"d_loss", "g_loss"} | expected.get(name, set())
-  # D updates per step: n_critic (5 for the WGANs, Arjovsky et al. 2017 Alg. 1; 1 otherwise).
-  assert task.spec.n_critic == (5 if name in ("wgan", "wgan_gp") else 1)
+  # D updates per step: n_critic (5 for the WGANs, Arjovsky et al. 2017 Alg. 1, and for SNGAN on the mixtures,
+  # Miyato et al. 2018's n_dis = 5; 1 otherwise).
+  assert task.spec.n_critic == (5 if name in ("wgan", "wgan_gp", "sngan") else 1)
   assert task.examples_per_step == 8 * task.spec.n_critic
 
 

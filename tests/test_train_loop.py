@@ -21,6 +21,7 @@ def _ring8(**overrides):
   c = nsgan_ring8.get_config()
   c.model.g_hidden = c.model.d_hidden = (32,)
   c.batch_size = 32
+  c.g_optimizer.schedule = c.d_optimizer.schedule = "constant"  # resume tests change total_steps
   c.update(dict(total_steps=20, log_every=5, eval_every=10, checkpoint_every=10, num_devices=1), **overrides)
   return c
 
