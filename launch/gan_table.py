@@ -123,11 +123,13 @@ def run_fashion(variants, steps, workroot, samples_dir, readme, tiny=False) -> s
 def main(argv):
   del argv
   if FLAGS.variants and FLAGS.datasets:
-    table, _ = run_mixtures(FLAGS.variants, FLAGS.datasets, FLAGS.seeds, FLAGS.mixture_steps, FLAGS.workroot, FLAGS.tiny)
+    table, _ = run_mixtures(FLAGS.variants, FLAGS.datasets, FLAGS.seeds, FLAGS.mixture_steps, FLAGS.workroot,
+                            FLAGS.tiny)
     reports.write_between_markers(FLAGS.table_readme, TABLE_MARKERS, table)
     print(table)
   if FLAGS.fashion_variants:
-    grid = run_fashion(FLAGS.fashion_variants, FLAGS.fashion_steps, FLAGS.workroot, FLAGS.samples_dir, FLAGS.table_readme, FLAGS.tiny)
+    grid = run_fashion(FLAGS.fashion_variants, FLAGS.fashion_steps, FLAGS.workroot, FLAGS.samples_dir,
+                       FLAGS.table_readme, FLAGS.tiny)
     reports.write_between_markers(FLAGS.table_readme, SAMPLES_MARKERS, grid)
     print(grid)
 

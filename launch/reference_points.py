@@ -42,7 +42,8 @@ def real_vs_real(config, split: str, reference_split: str, extractor, cache_dir:
   kid, _ = stats.kernel_inception_distance(other["features"], ref["features"])
   return {fd_name: stats.frechet_distance(other["mu"], other["sigma"], ref["mu"], ref["sigma"]),
           score_name: float(other["is_mean"]), "kid": kid,
-          "protocol": {"samples": f"{split} split, {protocol['num_real']} real images", "extractor": extractor.protocol}}
+          "protocol": {"samples": f"{split} split, {protocol['num_real']} real images",
+                       "extractor": extractor.protocol}}
 
 
 def untrained(config, extractor, num: int, reference_split: str, cache_dir: str) -> dict:
@@ -91,7 +92,8 @@ def main(argv):
     result = evaluator.evaluate_workdir(workdir, FLAGS.num, ext, FLAGS.reference_split, cache_dir=FLAGS.cache_dir)
     emit(f"{workdir} (step {result['step']})", result, t0)
   if FLAGS.reference_readme:
-    reports.write_between_markers(FLAGS.reference_readme, MARKERS, table(rows, ext.protocol, FLAGS.num, FLAGS.reference_split))
+    body = table(rows, ext.protocol, FLAGS.num, FLAGS.reference_split)
+    reports.write_between_markers(FLAGS.reference_readme, MARKERS, body)
 
 
 if __name__ == "__main__":

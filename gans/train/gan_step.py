@@ -260,7 +260,10 @@ def train_step(spec: GANSpec, state: GANState, batch: dict, rng: jax.Array) -> t
   m = images.shape[0] // spec.n_critic
   # Row r holds examples r*n_critic .. r*n_critic+n_critic-1: keeps the batch sharding on axis 0.
   reals = images.reshape(m, spec.n_critic, *images.shape[1:])
-  labels = batch["label"].reshape(m, spec.n_critic) if spec.aux in ("cgan", "acgan") else jnp.zeros((m, spec.n_critic), jnp.int32)
+  if spec.aux in ("cgan", "acgan"):
+    labels = batch["label"].reshape(m, spec.n_critic)
+  else:
+    labels = jnp.zeros((m, spec.n_critic), jnp.int32)
 
   # A Python loop (unrolled), not lax.fori_loop: XLA:CPU ran the loop body ~38x slower than the same
   # code unrolled (WGAN on Fashion-MNIST, n_critic = 5, one core: 12.1 s vs 0.32 s per step).
