@@ -4,14 +4,19 @@
 
 SGD + Nesterov 0.1, weight decay 5e-4 on kernels, 1 epoch warmup then cosine, label smoothing 0.1, batch
 128, 2-pixel random crops; no flips (Fashion-MNIST's shoes all face left: flips cost LeNet-5 about a point
-at equal steps) and no random erasing (it pays off over hundreds of epochs, not the ~15 that fit here).
+at equal steps) and no random erasing (it pays off over hundreds of epochs, not the ~13 that fit here).
 Its trained weights are also the in-domain feature extractor for FCD (README, "evaluate").
+
+Measured 2026-11-23, both cores to itself (`python -m launch.classifier_table --configs resnet20_fashion_mnist`):
+test top-1 94.20%, top-5 99.90%, in 31.6 minutes wall (6,097 steps at ~3.3 steps/s, ~300 ms per step; test
+accuracy 86.5 / 89.7 / 90.9 / 92.1 / 93.3 / 94.2 / 94.2% after epochs 2 / 4 / 6 / 8 / 10 / 12 / 13). Short of
+the issue's 94.5% within 30 minutes: the 16-64-channel convolutions run at ~50 GFLOP/s on XLA:CPU.
 """
 from configs import common
 
 
 def get_config():
-  c = common.fashion_mnist_classifier("resnet20_fashion_mnist", "resnet20", epochs=15, learning_rate=0.1,
+  c = common.fashion_mnist_classifier("resnet20_fashion_mnist", "resnet20", epochs=13, learning_rate=0.1,
                                       weight_decay=5e-4)
   c.preprocess = "value_range(-1,1)|random_crop(28,2)"
   return c
