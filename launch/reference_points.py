@@ -30,7 +30,7 @@ flags.mark_flags_as_required(["extractor"])
 FLAGS = flags.FLAGS
 
 MARKERS = ("<!-- fcd-table:start -->", "<!-- fcd-table:end -->")
-COLUMNS = ("fcd", "classifier_score", "kid", "precision", "recall")
+COLUMNS = ("fcd", "classifier_score", "kid", "precision", "recall", "density", "coverage")
 
 
 def real_vs_real(config, split: str, reference_split: str, extractor, cache_dir: str) -> dict:
