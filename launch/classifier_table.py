@@ -1,10 +1,10 @@
 """Trains the Fashion-MNIST classifier configs and writes their results into the README.
 
-  python -m launch.classifier_table                       # the configs in --configs, into README.md
-  python -m launch.classifier_table --configs lenet5_fashion_mnist --workroot /tmp/runs
+  python -m launch.classifier_table          # the configs in --classifier_configs, into README.md
+  python -m launch.classifier_table --classifier_configs lenet5_fashion_mnist --classifier_workroot /tmp/runs
 
-Each config `configs/<name>.py` trains in `--workroot/<name>` (a finished run is reused, an interrupted one
-resumes) on the 60k train split; the table reports its final test-split evaluation (top-1, top-5), the
+Each config `configs/<name>.py` trains in `--classifier_workroot/<name>` (a finished run is reused, an
+interrupted one resumes) on the 60k train split; the table reports its final test-split evaluation (top-1, top-5), the
 wall-clock minutes of `train_and_evaluate` (compile, training, evaluations and checkpoints included),
 and the trainable parameter count. The Markdown goes between `<!-- classifier-table:start -->` and
 `<!-- classifier-table:end -->` in `--classifier_readme`.
@@ -18,10 +18,11 @@ from gans import reports
 from launch import common
 
 CONFIGS = ("lenet5_fashion_mnist", "resnet20_fashion_mnist")
-flags.DEFINE_list("configs", list(CONFIGS), "Config names under configs/.")
-flags.DEFINE_string("workroot", "workdirs", "Where the runs live (workroot/<config>, as the configs' own commands).")
+flags.DEFINE_list("classifier_configs", list(CONFIGS), "Config names under configs/.")
+flags.DEFINE_string("classifier_workroot", "workdirs", "Where the runs live (<root>/<config>, as in the configs' "
+                    "own commands).")
 flags.DEFINE_string("classifier_readme", "README.md", "The README to update.")
-flags.DEFINE_integer("steps", 0, "Override total_steps (0: the configs' own; to test this script).")
+flags.DEFINE_integer("classifier_steps", 0, "Override total_steps (0: the configs' own; to test this script).")
 FLAGS = flags.FLAGS
 
 MARKERS = ("<!-- classifier-table:start -->", "<!-- classifier-table:end -->")
@@ -65,9 +66,9 @@ def table(rows: list[tuple[str, object, dict]]) -> str:
 def main(argv):
   del argv
   rows = []
-  for name in FLAGS.configs:
-    config = load_config(name, FLAGS.steps)
-    r = reports.train_one(config, os.path.join(FLAGS.workroot, name))
+  for name in FLAGS.classifier_configs:
+    config = load_config(name, FLAGS.classifier_steps)
+    r = reports.train_one(config, os.path.join(FLAGS.classifier_workroot, name))
     print(f"{name}: test accuracy {r.get('test_accuracy')}, {r['wall_min']:.1f} min", flush=True)
     rows.append((name, config, r))
   body = table(rows)
