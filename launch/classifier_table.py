@@ -9,7 +9,6 @@ wall-clock minutes of `train_and_evaluate` (compile, training, evaluations and c
 and the trainable parameter count. The Markdown goes between `<!-- classifier-table:start -->` and
 `<!-- classifier-table:end -->` in `--classifier_readme`.
 """
-import importlib
 import os
 
 from absl import flags
@@ -28,28 +27,16 @@ FLAGS = flags.FLAGS
 MARKERS = ("<!-- classifier-table:start -->", "<!-- classifier-table:end -->")
 
 
-def load_config(name: str, steps: int = 0):
-  from gans.errors import UserError  # pylint: disable=g-import-not-at-top
-  try:
-    c = importlib.import_module(f"configs.{name}").get_config()
-  except ModuleNotFoundError:
-    raise UserError(f"no config configs/{name}.py") from None
-  if steps:
-    c.total_steps = steps
-  return c
-
-
 def param_count(config) -> int:
   """Trainable parameters of the config's model on its dataset's image shape."""
   import jax  # pylint: disable=g-import-not-at-top
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-  import numpy as np  # pylint: disable=g-import-not-at-top
   from gans.data import pipeline  # pylint: disable=g-import-not-at-top
+  from gans.models import summary  # pylint: disable=g-import-not-at-top
   from gans.train import classifier_task  # pylint: disable=g-import-not-at-top
   data = pipeline.data_spec(config)
   model = classifier_task.build_model(config, data.num_classes)
-  variables = jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, *data.shape)))
-  return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(variables["params"]))
+  return summary.count(jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, *data.shape)))["params"])
 
 
 def table(rows: list[tuple[str, object, dict]]) -> str:
@@ -67,7 +54,7 @@ def main(argv):
   del argv
   rows = []
   for name in FLAGS.classifier_configs:
-    config = load_config(name, FLAGS.classifier_steps)
+    config = common.experiment_config(name, FLAGS.classifier_steps)
     r = reports.train_one(config, os.path.join(FLAGS.classifier_workroot, name))
     print(f"{name}: test accuracy {r.get('test_accuracy')}, {r['wall_min']:.1f} min", flush=True)
     rows.append((name, config, r))

@@ -39,6 +39,18 @@ def init_distributed():
     py_logging.getLogger("gans").setLevel(py_logging.WARNING)
 
 
+def experiment_config(name: str, steps: int = 0):
+  """`configs/<name>.py`'s get_config() (a UserError when there is none), with total_steps = `steps` if set."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  try:
+    c = importlib.import_module(f"configs.{name}").get_config()
+  except ModuleNotFoundError:
+    raise UserError(f"no config configs/{name}.py") from None
+  if steps:
+    c.total_steps = steps
+  return c
+
+
 def run(main):
   """app.run(main) where a UserError (or a missing file) is one line on stderr and exit code 1."""
   def wrapped(argv):

@@ -39,15 +39,8 @@ SAMPLES_MARKERS = ("<!-- gan-samples:start -->", "<!-- gan-samples:end -->")
 
 
 def _config(variant: str, dataset: str, seed: int, steps: int, tiny: bool):
-  import importlib  # pylint: disable=g-import-not-at-top
-  from gans.errors import UserError  # pylint: disable=g-import-not-at-top
-  try:
-    c = importlib.import_module(f"configs.{variant}_{dataset}").get_config()
-  except ModuleNotFoundError:
-    raise UserError(f"no config configs/{variant}_{dataset}.py") from None
+  c = common.experiment_config(f"{variant}_{dataset}", steps)
   c.seed = seed
-  if steps:
-    c.total_steps = steps
   if tiny:
     c.batch_size = 16
     c.model.g_hidden = c.model.d_hidden = (16,)

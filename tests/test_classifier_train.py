@@ -336,8 +336,8 @@ def test_gradient_accumulation_must_divide_the_batch(tiny):
 
 def test_classifier_table_trains_once_and_reports(data_dir, tmp_path):
   from gans import reports  # pylint: disable=g-import-not-at-top
-  from launch import classifier_table  # pylint: disable=g-import-not-at-top
-  c = classifier_table.load_config("lenet5_fashion_mnist", steps=3)
+  from launch import classifier_table, common as launch_common  # pylint: disable=g-import-not-at-top
+  c = launch_common.experiment_config("lenet5_fashion_mnist", steps=3)
   c.update(dict(data_dir=data_dir, log_every=1, eval_every=3, checkpoint_every=3, num_devices=1))
   workdir = str(tmp_path / "lenet")
   first = reports.train_one(c, workdir)
@@ -353,7 +353,7 @@ def test_classifier_table_trains_once_and_reports(data_dir, tmp_path):
   body = classifier_table.table([("lenet5_fashion_mnist", c, first)])
   assert f"| lenet5_fashion_mnist | lenet5 | {100 * first['test_accuracy']:.2f} |" in body and "60,850" in body
   with pytest.raises(errors.UserError, match="no config"):
-    classifier_table.load_config("nonexistent_model")
+    launch_common.experiment_config("nonexistent_model")
 
 
 def test_a_run_stopped_early_is_not_recorded_as_finished(monkeypatch, tmp_path):

@@ -173,14 +173,20 @@ def evaluate_workdir(workdir: str, num: int | None = None,
     raise UserError(f"{workdir} holds a {config.task} run; evaluate works on GANs (classifier accuracy is "
                     "in its metrics.jsonl)")
   return {"step": int(step), **evaluate_state(config, task, state, num, extractor, reference_split, use_ema,
-                                              seed, weights, cache_dir or config.get("data_dir") or workdir)}
+                                              seed, weights, cache_dir or default_cache_dir(config, workdir))}
+
+
+def default_cache_dir(config: ConfigDict, workdir: str) -> str:
+  """Where a run's `ref_stats/` go unless told otherwise: its data_dir, else its workdir."""
+  return config.get("data_dir") or workdir
 
 
 def evaluate_state(config: ConfigDict, task, state, num: int | None = None,
                    extractor: str | features_lib.Extractor = "inception_fid", reference_split: str = "test",
                    use_ema: bool = True, seed: int = 0, weights: str | None = None,
                    cache_dir: str = ".") -> dict:
-  """Metrics of a GAN state (as `evaluate_workdir`, for a task and state in memory, e.g. during training)."""
+  """Metrics of a GAN state (as `evaluate_workdir`, for a task and state in memory, e.g. during training);
+  `ref_stats/` go to `cache_dir`."""
   from gans.data import toy  # pylint: disable=g-import-not-at-top
   toy_data = config.dataset in toy.MIXTURES
   num = num or (TOY_NUM if toy_data else IMAGE_NUM)

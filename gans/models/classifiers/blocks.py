@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gans.errors import UserError
+from gans.models.layers import batch_norm
 
 # PyTorch's default conv/linear weight init (kaiming_uniform_, a=sqrt(5)): U(+-1/sqrt(fan_in)).
 torch_default_init = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")
@@ -84,20 +85,6 @@ def adaptive_avg_pool(x: jnp.ndarray, out: int) -> jnp.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Conv / BatchNorm units
 # ---------------------------------------------------------------------------------------------
-def batch_norm(train: bool, dtype: Any, name: str, eps: float = 1e-5, momentum: float = 0.9,
-               **kwargs) -> nn.BatchNorm:
-  """BatchNorm on batch statistics when training, running ones otherwise.
-
-  Flax momentum 0.9 is PyTorch's momentum 0.1; `kwargs` go to `nn.BatchNorm` (e.g. `scale_init`).
-  The variance is two-pass, E[(x - E x)^2] as PyTorch computes it: flax's default E[x^2] - (E x)^2 cancels
-  catastrophically on channels whose mean dwarfs their spread (small late feature maps), which made a
-  ResNet-20 step on 4 devices differ from one device by 1e-2 (tests/device_equality_worker.py).
-  Call inside a compact method.
-  """
-  return nn.BatchNorm(use_running_average=not train, momentum=momentum, epsilon=eps, dtype=dtype,
-                      use_fast_variance=False, name=name, **kwargs)
-
-
 def _pair(v: Any) -> tuple:
   return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 

@@ -34,12 +34,6 @@ def num_upsamplings(image_size: int) -> int:
   raise UserError(f"DCGAN image_size must be 4 or 7 times a power of two (e.g. 28, 32, 64), got {image_size}")
 
 
-def _batch_norm(train: bool, dtype):
-  # Two-pass variance (as PyTorch): flax's default E[x^2] - (E x)^2 cancels badly (see classifiers/blocks.py).
-  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, dtype=dtype,
-                      use_fast_variance=False, scale_init=nn.initializers.ones)
-
-
 class Generator(nn.Module):
   """z [B, z_dim] (and optional one-hot labels) -> images [B, S, S, C] in [-1, 1]."""
   image_size: int = 64
@@ -57,11 +51,11 @@ class Generator(nn.Module):
     x = nn.Dense(start * start * self.width * 2 ** (n - 1), kernel_init=_init, use_bias=False,
                  dtype=self.dtype)(x)
     x = x.reshape(z.shape[0], start, start, -1)
-    x = nn.relu(_batch_norm(train, self.dtype)(x))
+    x = nn.relu(layers.batch_norm(train, self.dtype)(x))
     for i in range(n - 1):
       x = layers.ConvTranspose(self.width * 2 ** (n - 2 - i), (4, 4), (2, 2), padding="SAME",
                                use_bias=False, kernel_init=_init, dtype=self.dtype)(x)
-      x = nn.relu(_batch_norm(train, self.dtype)(x))
+      x = nn.relu(layers.batch_norm(train, self.dtype)(x))
     x = layers.ConvTranspose(self.channels, (4, 4), (2, 2), padding="SAME", kernel_init=_init,
                              dtype=self.dtype)(x)
     return jnp.tanh(x.astype(jnp.float32))
@@ -87,7 +81,7 @@ class Discriminator(nn.Module):
       x = heads.conv(self.width * 2 ** i, (4, 4), (2, 2), self.spectral_norm, train, self.dtype, padding="SAME",
                      use_bias=i == 0 or not self.batch_norm, kernel_init=_init)(x)
       if i > 0 and self.batch_norm:
-        x = _batch_norm(train, self.dtype)(x)
+        x = layers.batch_norm(train, self.dtype)(x)
       x = nn.leaky_relu(x, 0.2)
     h = x.reshape(x.shape[0], -1)
     return heads.outputs(h, train, **(self.heads or {}), spectral_norm=self.spectral_norm, kernel_init=_init,
