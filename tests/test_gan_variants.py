@@ -296,16 +296,19 @@ def test_gan_table_writes_between_markers(tmp_path):
   from gans import reports  # pylint: disable=g-import-not-at-top
   from launch import gan_table  # pylint: disable=g-import-not-at-top
   readme = tmp_path / "README.md"
-  readme.write_text("# title\n<!-- gan-table:start -->\nold\n<!-- gan-table:end -->\nafter\n")
-  table, results = gan_table.run_mixtures(["nsgan"], ["ring8"], ["0"], 4, str(tmp_path / "runs"), tiny=True)
-  reports.write_between_markers(str(readme), gan_table.TABLE_MARKERS, table)
+  readme.write_text("# title\n<!-- gan-table:ring8:start -->\nold\n<!-- gan-table:ring8:end -->\nafter\n")
+  tables, results = gan_table.run_mixtures(["nsgan"], ["ring8"], ["0"], 4, str(tmp_path / "runs"), tiny=True)
+  assert list(tables) == ["ring8"]
+  table = tables["ring8"]
+  reports.write_between_markers(str(readme), gan_table.table_markers("ring8"), table)
   text = readme.read_text()
-  assert text.startswith("# title\n<!-- gan-table:start -->\n| variant |") and text.endswith("<!-- gan-table:end -->\nafter\n")
+  assert text.startswith("# title\n<!-- gan-table:ring8:start -->\n| variant | ring8 modes |")
+  assert text.endswith("<!-- gan-table:ring8:end -->\nafter\n")
   assert "old" not in text and "| nsgan | " in text
   run = results[("nsgan", "ring8")][0]
   assert f"{run['modes_captured']:.1f}/8" in text and run["cpu_min"] > 0
   again, _ = gan_table.run_mixtures(["nsgan"], ["ring8"], ["0"], 4, str(tmp_path / "runs"), tiny=True)
-  assert again == table  # a finished run is reused, not retrained
+  assert again["ring8"] == table  # a finished run is reused, not retrained
   readme.write_text(readme.read_text() + "<!-- gan-samples:start -->\n<!-- gan-samples:end -->\n")
   reports.write_between_markers(str(readme), gan_table.SAMPLES_MARKERS, "grid")
   assert readme.read_text().endswith("<!-- gan-samples:start -->\ngrid\n<!-- gan-samples:end -->\n")
