@@ -260,6 +260,25 @@ def test_lenet_rbf_output_and_padding(lenet_variables):
   np.testing.assert_allclose(apply(lenet_variables, x32)[0], logits, rtol=1e-6)
 
 
+def test_lenet_dropout_drops_c5_and_f6_in_training_only(lenet_variables):
+  model = classifiers.create("lenet5", num_classes=10, head="dense", dropout=0.5)
+  x = jax.random.uniform(jax.random.key(1), (4, 28, 28, 1))
+  variables = {"params": {**lenet_variables["params"], "output": {
+      "kernel": jax.random.normal(jax.random.key(2), (84, 10)), "bias": jnp.zeros(10)}}}
+  plain = classifiers.create("lenet5", num_classes=10, head="dense")
+  apply = jax.jit(functools.partial(model.apply, capture_intermediates=True, mutable=["intermediates"]),
+                  static_argnames="train")
+  eval_logits, _ = apply(variables, x, train=False)
+  np.testing.assert_allclose(eval_logits, plain.apply(variables, x), rtol=1e-5, atol=1e-6)  # no dropout at test time
+  train_logits, state = apply(variables, x, train=True, rngs={"dropout": jax.random.key(3)})
+  f6 = np.asarray(state["intermediates"]["F6"]["__call__"][0])
+  dropped = np.asarray(state["intermediates"]["Dropout_0"]["__call__"][1])  # F6's output after dropout
+  kept = dropped != 0
+  assert 0.3 < kept.mean() < 0.7  # rate 0.5
+  np.testing.assert_allclose(dropped[kept], 2 * (1.7159 * np.tanh(2 / 3 * f6))[kept], rtol=1e-5)
+  assert not np.allclose(train_logits, eval_logits)
+
+
 def test_bfloat16_compute_keeps_float32_params():
   model = classifiers.create("squeezenet1_1", num_classes=10, small_inputs=True,
                              dtype=jnp.bfloat16)
@@ -274,6 +293,7 @@ def test_bfloat16_compute_keeps_float32_params():
 
 @pytest.mark.parametrize("name,kwargs", [
     ("lenet5", {"num_classes": 26}), ("lenet5", {"num_classes": 10, "head": "softmax"}),
+    ("lenet5", {"num_classes": 10, "dropout": 1.0}),
     ("vgg16", {"dropout": 1.0}), ("googlenet", {"num_classes": 0}),
 ])
 def test_bad_arguments_raise_user_error(name, kwargs):

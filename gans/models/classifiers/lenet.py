@@ -20,7 +20,9 @@ Trainable parameters: 156 + 12 + 1,516 + 32 + 48,120 + 10,164 = 60,000 for one i
 paper's "60,000 trainable parameters" (the 840 RBF centres are constants). `head="dense"` replaces
 the RBF by a trainable 84 -> num_classes linear layer (for more than 10 classes).
 
-`small_inputs` is accepted and ignored: LeNet-5 is a small-input network.
+`small_inputs` is accepted and ignored: LeNet-5 is a small-input network. `dropout` (not in the
+paper, which predates it: Srivastava et al. 2014) drops C5's and F6's outputs in training; 0 is the
+paper's network.
 """
 from typing import Any, Sequence
 
@@ -144,15 +146,16 @@ class LeNet5(nn.Module):
     head: "rbf" (the paper's fixed-centre Euclidean RBF output) or "dense".
     dtype: compute dtype; parameters stay float32 and the logits are float32.
     activation: "squash" (the paper's 1.7159 tanh(2a/3)) or "relu" (a modern reading; same parameters).
+    dropout: rate of dropout on the C5 and F6 outputs in training (0: the paper's network).
   """
   num_classes: int = 10
   head: str = "rbf"
   dtype: Any = jnp.float32
   activation: str = "squash"
+  dropout: float = 0.0
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = False) -> jnp.ndarray:
-    del train  # no dropout or BatchNorm
     check_args(x)
     if x.shape[1:3] == (28, 28):
       x = jnp.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)), mode="edge")
@@ -164,9 +167,10 @@ class LeNet5(nn.Module):
     x = squash(Subsampling(self.dtype, name="S2")(x))
     x = squash(PartialConv(C3_TABLE, self.dtype, name="C3")(x))
     x = squash(Subsampling(self.dtype, name="S4")(x))
-    x = squash(_conv(120, 25 * 16, self.dtype, "C5")(x)).reshape(x.shape[0], 120)
-    x = squash(nn.Dense(84, kernel_init=_uniform(120), bias_init=_uniform(120), dtype=self.dtype,
-                        name="F6")(x))
+    drop = nn.Dropout(self.dropout, deterministic=not train or self.dropout == 0)
+    x = drop(squash(_conv(120, 25 * 16, self.dtype, "C5")(x)).reshape(x.shape[0], 120))
+    x = drop(squash(nn.Dense(84, kernel_init=_uniform(120), bias_init=_uniform(120), dtype=self.dtype,
+                             name="F6")(x)))
     if self.head == "dense":
       logits = nn.Dense(self.num_classes, kernel_init=_uniform(84), bias_init=_uniform(84),
                         dtype=self.dtype, name="output")(x)
@@ -178,7 +182,7 @@ class LeNet5(nn.Module):
 
 @register("lenet5")
 def lenet5(num_classes: int = 10, small_inputs: bool = False, dtype: Any = jnp.float32,
-           head: str = "rbf", activation: str = "squash") -> LeNet5:
+           head: str = "rbf", activation: str = "squash", dropout: float = 0.0) -> LeNet5:
   """LeNet-5; `small_inputs` is ignored (see the module docstring)."""
   del small_inputs
   check_config(num_classes)
@@ -189,4 +193,6 @@ def lenet5(num_classes: int = 10, small_inputs: bool = False, dtype: Any = jnp.f
   if head == "rbf" and num_classes > 10:
     raise UserError(f"the RBF head has centres for 10 digits; use head='dense' for {num_classes} "
                     "classes")
-  return LeNet5(num_classes, head, dtype, activation)
+  if not 0 <= dropout < 1:
+    raise UserError(f"LeNet-5 dropout must be in [0, 1), got {dropout}")
+  return LeNet5(num_classes, head, dtype, activation, dropout)
