@@ -297,8 +297,11 @@ def test_gan_table_writes_between_markers(tmp_path):
   from launch import gan_table  # pylint: disable=g-import-not-at-top
   readme = tmp_path / "README.md"
   readme.write_text("# title\n<!-- gan-table:ring8:start -->\nold\n<!-- gan-table:ring8:end -->\nafter\n")
-  tables, results = gan_table.run_mixtures(["nsgan"], ["ring8"], ["0"], 4, str(tmp_path / "runs"), tiny=True)
+  tables, results = gan_table.run_mixtures(["nsgan", "wgan"], ["ring8"], ["0"], 4, str(tmp_path / "runs"), tiny=True,
+                                          critic_seeds=["1"])
   assert list(tables) == ["ring8"]
+  assert [r["seed"] for r in results[("wgan", "ring8")]] == [1]  # n_critic = 5: its own seeds
+  assert (tmp_path / "runs" / "wgan_ring8_s1").is_dir() and not (tmp_path / "runs" / "wgan_ring8_s0").exists()
   table = tables["ring8"]
   reports.write_between_markers(str(readme), gan_table.table_markers("ring8"), table)
   text = readme.read_text()
@@ -307,7 +310,9 @@ def test_gan_table_writes_between_markers(tmp_path):
   assert "old" not in text and "| nsgan | " in text
   run = results[("nsgan", "ring8")][0]
   assert f"{run['modes_captured']:.1f}/8" in text and run["cpu_min"] > 0
-  again, _ = gan_table.run_mixtures(["nsgan"], ["ring8"], ["0"], 4, str(tmp_path / "runs"), tiny=True)
+  assert "| 0 | " in table.splitlines()[2] and "| 1 | " in table.splitlines()[3]  # the seeds column
+  again, _ = gan_table.run_mixtures(["nsgan", "wgan"], ["ring8"], ["0"], 4, str(tmp_path / "runs"), tiny=True,
+                                    critic_seeds=["1"])
   assert again["ring8"] == table  # a finished run is reused, not retrained
   readme.write_text(readme.read_text() + "<!-- gan-samples:start -->\n<!-- gan-samples:end -->\n")
   reports.write_between_markers(str(readme), gan_table.SAMPLES_MARKERS, "grid")
