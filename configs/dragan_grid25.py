@@ -1,5 +1,6 @@
-"""DRAGAN (Kodali et al. 2017): the standard (non-saturating) GAN loss plus lambda = 10 times the
-gradient penalty around perturbed real data (c = 0.5). On the grid of 25 Gaussians.
+"""DRAGAN (Kodali et al. 2017): the standard (non-saturating) GAN loss plus lambda times the gradient
+penalty around perturbed real data (c = 0.5); lambda = 1 on the 2-D mixtures instead of the paper's 10
+(see configs/dragan_ring8.py). On the grid of 25 Gaussians.
 
   python -m launch.train --config configs/dragan_grid25.py --workdir workdirs/dragan_grid25
   python -m launch.evaluate --workdir workdirs/dragan_grid25
