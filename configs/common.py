@@ -112,7 +112,8 @@ def fashion_mnist_classifier(experiment: str, model: str, epochs: int, learning_
 def mixture_gan(experiment: str, dataset: str, variant=None, *, learning_rate: float = 1e-3,
                 ema_decay: float = 0.999, batch_size: int | None = None) -> ml_collections.ConfigDict:
   """A GAN with MLP G and D (z_dim = 2) on a 2-D PacGAN mixture (`dataset`: ring8 or grid25), tuned
-  (nsgan) to cover every mode with ~95% or more high-quality samples in 0.5-2 CPU minutes on one core.
+  (nsgan) to cover every mode with ~95% or more high-quality samples (ring8: 0.5-2 CPU minutes a run on one
+  core; grid25: ~10).
 
   ring8: 2 x 128 MLPs, batch 512 (256 drops a mode for nsgan seed 2), 20k steps; grid25 (modes 2 apart
   on a 9 x 9 square): 3 x 256 MLPs, batch 512, 20k steps (batch 256 and 16k steps left nsgan seed 1 at
