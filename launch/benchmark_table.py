@@ -1,7 +1,7 @@
 """Benchmarks a list of configs and writes the README's Markdown table.
 
-  python -m launch.benchmark_table --measure_peak \
-      --configs configs/dcgan_fashion_mnist.py,"configs/dcgan_fashion_mnist.py --config.image_size=64"
+  python -m launch.benchmark_table --measure_peak        # every experiment config, and DCGAN at 64x64
+  python -m launch.benchmark_table --configs configs/dcgan_fashion_mnist.py,"configs/dcgan_fashion_mnist.py --config.image_size=64"
 
 Each entry runs `python -m launch.benchmark --config <entry> --steps N` in its own process (a fresh
 compile and peak-memory figure per config). The table (experiment, devices, ms/step, images/s,
@@ -10,6 +10,7 @@ replaces whatever lies between `<!-- bench-table:start -->` and `<!-- bench-tabl
 README. `--measure_peak` times a large jitted fp32 matmul on this machine for the % column;
 `--peak_gflops` gives a known figure instead.
 """
+import glob
 import json
 import os
 import shlex
@@ -25,10 +26,18 @@ from launch import common
 
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
 
-flags.DEFINE_list("configs", ["configs/dcgan_fashion_mnist.py",
-                              "configs/dcgan_fashion_mnist.py --config.image_size=64",
-                              "configs/resnet18_fashion_mnist.py"],
-                  "Config files, each optionally followed by --config.key=value overrides.")
+
+
+def all_configs(directory: str = "configs") -> list[str]:
+  """Every experiment config in `directory` (not common.py), sorted, plus DCGAN at 64x64 (issue 7's step)."""
+  files = sorted(f for f in glob.glob(os.path.join(directory, "*.py"))
+                 if os.path.basename(f) not in ("__init__.py", "common.py"))
+  dcgan = os.path.join(directory, "dcgan_fashion_mnist.py")
+  return files + ([f"{dcgan} --config.image_size=64"] if dcgan in files else [])
+
+
+flags.DEFINE_list("configs", None, "Config files, each optionally followed by --config.key=value overrides "
+                  "(default: every experiment config in configs/, and dcgan_fashion_mnist at image_size=64).")
 flags.DEFINE_integer("steps", 10, "Timed steps per config (launch.benchmark --steps).")
 flags.DEFINE_string("readme", "README.md", "File holding the table markers.")
 flags.DEFINE_bool("measure_peak", False, "Measure the fp32 matmul peak of this machine first.")
@@ -92,10 +101,15 @@ def main(argv):
   peak = FLAGS.peak_gflops
   if FLAGS.measure_peak:
     peak = measure_matmul_peak(FLAGS.peak_size)
-  rows = [run_benchmark(entry, FLAGS.steps) for entry in FLAGS.configs]
-  load = os.getloadavg()[0]
+  entries = FLAGS.configs or all_configs()
+  load = os.getloadavg()[0]  # before our own runs add to it
+  rows = []
+  for i, entry in enumerate(entries):
+    rows.append(run_benchmark(entry, FLAGS.steps))
+    print(f"[{i + 1}/{len(entries)}] {entry}: {rows[-1]['ms_per_step']:.1f} ms/step, "
+          f"compile {rows[-1]['compile_s']:.1f} s", file=sys.stderr, flush=True)
   note = (f"\n\nfp32 matmul peak: {peak:.0f} GFLOP/s ({FLAGS.peak_size}^2 jitted matmul, best of 10). "
-          f"Load average while measured: {load:.1f} on {os.cpu_count()} cores. "
+          f"Load average before measuring: {load:.1f} on {os.cpu_count()} cores. "
           f"Regenerate: `python -m launch.benchmark_table --measure_peak`." if peak else "")
   table = format_table(rows, peak) + note
   reports.write_between_markers(FLAGS.readme, (START, END), table)

@@ -49,3 +49,13 @@ def test_matmul_peak_is_positive_and_finite_on_a_tiny_size():
 def test_matmul_peak_rejects_bad_size():
   with pytest.raises(UserError):
     bt.measure_matmul_peak(size=0)
+
+
+def test_all_configs_lists_every_experiment_and_dcgan_64(tmp_path):
+  for name in ("common.py", "__init__.py", "b_gan.py", "a_net.py", "dcgan_fashion_mnist.py", "notes.txt"):
+    (tmp_path / name).write_text("")
+  d = str(tmp_path)
+  assert bt.all_configs(d) == [f"{d}/a_net.py", f"{d}/b_gan.py", f"{d}/dcgan_fashion_mnist.py",
+                               f"{d}/dcgan_fashion_mnist.py --config.image_size=64"]
+  (tmp_path / "dcgan_fashion_mnist.py").unlink()
+  assert bt.all_configs(d) == [f"{d}/a_net.py", f"{d}/b_gan.py"]  # no DCGAN: no 64x64 entry
