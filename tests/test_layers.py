@@ -206,3 +206,31 @@ def test_conv_general_dilated_in_flax_conv_second_order():
   got, want = jax.grad(lambda p: penalty(fast, p))(params), jax.grad(lambda p: penalty(ref, p))(params)
   for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize('k,s,padding,n', [(3, 1, 'SAME', 7), (3, 2, ((1, 1), (1, 1)), 8), (5, 2, 'SAME', 9),
+                                           (7, 2, ((2, 3), (3, 2)), 11), (3, 2, 'VALID', 6)])
+def test_depthwise_conv_matches_lax_grouped_conv_with_gradients(k, s, padding, n):
+  # MobileNet / Xception / NASNet depthwise convs: groups = channels, kernel [k, k, 1, C].
+  x, kernel = _normal(0, (2, n, n + 1, 5)), _normal(1, (k, k, 1, 5))
+
+  def f(conv):
+    return lambda a, b: conv(a, b, (s, s), padding, dimension_numbers=_DN, feature_group_count=5,
+                             precision=lax.Precision.HIGHEST)
+
+  want, want_vjp = jax.vjp(f(lax.conv_general_dilated), x, kernel)
+  got, got_vjp = jax.vjp(f(layers.conv_general_dilated), x, kernel)
+  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  g = _normal(2, want.shape)
+  for a, b in zip(got_vjp(g), want_vjp(g)):
+    assert a.shape == b.shape
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+  jaxpr = str(jax.make_jaxpr(f(layers.conv_general_dilated))(x, kernel))
+  assert 'conv_general_dilated' not in jaxpr  # the tap sum, not XLA's grouped convolution
+
+
+def test_grouped_but_not_depthwise_conv_stays_with_lax():
+  x, kernel = _normal(0, (1, 6, 6, 4)), _normal(1, (3, 3, 2, 4))  # 2 groups of 2 channels (ResNeXt-like)
+  jaxpr = jax.make_jaxpr(lambda a, b: layers.conv_general_dilated(a, b, (1, 1), 'SAME', dimension_numbers=_DN,
+                                                                  feature_group_count=2))(x, kernel)
+  assert 'conv_general_dilated' in str(jaxpr)

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gans.errors import UserError
-from gans.models.layers import batch_norm
+from gans.models.layers import batch_norm, conv_general_dilated
 
 # PyTorch's default conv/linear weight init (kaiming_uniform_, a=sqrt(5)): U(+-1/sqrt(fan_in)).
 torch_default_init = nn.initializers.variance_scaling(1.0 / 3.0, "fan_in", "uniform")
@@ -103,7 +103,7 @@ def conv_bn(x: jnp.ndarray, train: bool, features: int, kernel: Any = 1, strides
   if not isinstance(padding, str):
     padding = tuple((p, p) for p in _pair(padding))
   x = nn.Conv(features, kernel, _pair(strides), padding=padding, feature_group_count=groups,
-              use_bias=False, kernel_init=kernel_init, dtype=dtype, name=names[0])(x)
+              conv_general_dilated=conv_general_dilated, use_bias=False, kernel_init=kernel_init, dtype=dtype, name=names[0])(x)
   x = batch_norm(train, dtype, names[1], eps,
                  scale_init=nn.initializers.zeros if zero_init else nn.initializers.ones)(x)
   return act(x) if act is not None else x
@@ -182,6 +182,7 @@ class BNReLUConv(nn.Module):
     pad = self.kernel // 2
     return nn.Conv(self.features, (self.kernel, self.kernel), (self.strides, self.strides),
                    padding=((pad, pad), (pad, pad)), feature_group_count=self.groups,
+                   conv_general_dilated=conv_general_dilated,
                    use_bias=False, kernel_init=self.kernel_init, dtype=self.dtype, name="conv")(x)
 
 

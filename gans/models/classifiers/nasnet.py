@@ -27,6 +27,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.errors import UserError
+from gans.models import layers
 from gans.models.classifiers import register
 from gans.models.classifiers.blocks import (batch_norm, check_args, check_config, check_rate,
                                             classifier_head)
@@ -69,7 +70,8 @@ class SeparableConvBlock(nn.Module):
       x = nn.relu(x)
       pad = _correct_pad(x, k) if stride == 2 else "SAME"
       x = nn.Conv(x.shape[-1], (k, k), (stride, stride), padding=pad,
-                  feature_group_count=x.shape[-1], use_bias=False, kernel_init=_glorot,
+                  feature_group_count=x.shape[-1], conv_general_dilated=layers.conv_general_dilated,
+                  use_bias=False, kernel_init=_glorot,
                   dtype=self.dtype, name=f"depthwise_{i}")(x)
       x = nn.Conv(self.filters, (1, 1), use_bias=False, kernel_init=_glorot, dtype=self.dtype,
                   name=f"pointwise_{i}")(x)

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from gans.models import layers
 from gans.models.classifiers import register
 from gans.models.classifiers.blocks import (BasicConv, batch_norm, check_args, check_config,
                                             check_rate, classifier_head)
@@ -38,6 +39,7 @@ class SeparableConv(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
     x = nn.Conv(x.shape[-1], (3, 3), padding="SAME", feature_group_count=x.shape[-1],
+                conv_general_dilated=layers.conv_general_dilated,
                 use_bias=False, kernel_init=_init, dtype=self.dtype, name="depthwise")(x)
     return nn.Conv(self.features, (1, 1), use_bias=False, kernel_init=_init, dtype=self.dtype,
                    name="pointwise")(x)
