@@ -2,8 +2,10 @@
 
   python -m launch.train --config configs/lenet5_fashion_mnist.py --workdir workdirs/lenet5_fashion_mnist
 
-Adam 2e-3, 200 warmup steps then cosine, batch 128, no augmentation, 10,000 steps (21 epochs); the paper's
-scaled tanh ("squash"). The paper's fixed RBF output is `--config.model.head=rbf` (it trained slower here:
+AdamW 2e-3 (decoupled weight decay 0.05), 200 warmup steps then cosine, batch 128, random erasing with
+p = 0.5, label smoothing 0.1, 12,000 steps (26 epochs); the paper's scaled tanh ("squash"). This recipe
+measured 90.66% (2026-12-02, below); the paper-plain one (Adam, no erasing or smoothing, 10,000 steps)
+89.62%. The paper's fixed RBF output is `--config.model.head=rbf` (it trained slower here:
 85.0% after 2,000 steps with flips, against 87.5% for the dense head without).
 
 Measured 2026-11-23 (2-core CPU, one core each, other jobs on the other core), test top-1 without flip
@@ -12,11 +14,13 @@ overfits rather than underfits. Re-measured 2026-12-02: 89.62% (same config); dr
 and F6 (`--config.model.dropout=0.3`) 89.65%, no gain. Measured 2026-12-02 on a slower machine (2048^2
 matmul 150 GFLOP/s against 330 before; ~18 steps/s with two runs sharing the cores): AdamW
 (weight decay 0.05) with label smoothing 0.1, 10,000 steps: 89.90%; random erasing
-(`value_range(-1,1)|random_erasing(0.5)`, Zhong et al. 2017) for 12,000 steps: 90.27%, the best so far.
+(`value_range(-1,1)|random_erasing(0.5)`, Zhong et al. 2017) for 12,000 steps: 90.27%; both together
+(this config): 90.66%, 11.5 minutes sharing the cores with the test suite (~35 ms per step alone on
+this machine, so ~7 minutes; ~5 minutes at the 40 steps/s of the faster machine).
 Tried, all below the 89.6% baseline: ReLU instead of squash 88.11%;
 2-pixel random crops (12,000 steps) 89.25%; crops + flips 87.3% at 6,000 of 12,000 steps; flip averaging at test time costs
 6 points (Fashion-MNIST's shoes all face left, so a model trained without flips misreads mirrored ones).
-The issue's 91% in 5 minutes is not reached by this 1998 architecture here.
+The issue's 91% in 5 minutes is not reached by this 1998 architecture here (best 90.66%).
 """
 from configs import common
 
@@ -28,11 +32,11 @@ def get_config():
   c.model.name = "lenet5"
   c.model.head = "dense"
   c.model.activation = "squash"  # or "relu"
-  c.preprocess = "value_range(-1,1)"
-  c.total_steps = 10_000
+  c.preprocess = "value_range(-1,1)|random_erasing(0.5)"  # Zhong et al. 2017, Alg. 1
+  c.total_steps = 12_000
   c.batch_size = 128
-  c.optimizer = common.optimizer("adam", 2e-3, schedule="cosine", warmup_steps=200)
-  c.label_smoothing = 0.0
+  c.optimizer = common.optimizer("adamw", 2e-3, weight_decay=0.05, schedule="cosine", warmup_steps=200)
+  c.label_smoothing = 0.1
   c.log_every = 200
   c.eval_every = 2_500
   c.checkpoint_every = 1_000
