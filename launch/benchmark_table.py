@@ -27,7 +27,6 @@ from launch import common
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
 
 
-
 def all_configs(directory: str = "configs") -> list[str]:
   """Every experiment config in `directory` (not common.py), sorted, plus DCGAN at 64x64 (issue 7's step)."""
   files = sorted(f for f in glob.glob(os.path.join(directory, "*.py"))

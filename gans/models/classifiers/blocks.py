@@ -103,7 +103,8 @@ def conv_bn(x: jnp.ndarray, train: bool, features: int, kernel: Any = 1, strides
   if not isinstance(padding, str):
     padding = tuple((p, p) for p in _pair(padding))
   x = nn.Conv(features, kernel, _pair(strides), padding=padding, feature_group_count=groups,
-              conv_general_dilated=conv_general_dilated, use_bias=False, kernel_init=kernel_init, dtype=dtype, name=names[0])(x)
+              conv_general_dilated=conv_general_dilated, use_bias=False, kernel_init=kernel_init,
+              dtype=dtype, name=names[0])(x)
   x = batch_norm(train, dtype, names[1], eps,
                  scale_init=nn.initializers.zeros if zero_init else nn.initializers.ones)(x)
   return act(x) if act is not None else x
