@@ -228,6 +228,20 @@ def test_depthwise_conv_matches_lax_grouped_conv_with_gradients(k, s, padding, n
   assert 'conv_general_dilated' not in jaxpr  # the tap sum, not XLA's grouped convolution
 
 
+@pytest.mark.parametrize('shape,s,padding,matmul', [((5, 5), 1, 'VALID', True), ((4, 3), 2, ((0, 0), (0, 0)), True),
+                                                   ((5, 5), 1, 'SAME', False), ((5, 5), 1, ((1, 0), (0, 0)), False)])
+def test_whole_input_conv_is_one_matmul_and_matches_lax_with_gradients(shape, s, padding, matmul):
+  # LeNet-5's C5: a 5x5 unpadded kernel over a 5x5 map (any stride) gives one output pixel per image.
+  x, kernel = _normal(0, (3, *shape, 4)), _normal(1, (*shape, 4, 6))
+
+  def f(conv):
+    return lambda a, b: conv(a, b, (s, s), padding, dimension_numbers=_DN, precision=lax.Precision.HIGHEST)
+
+  _assert_value_and_vjp_match_lax(f, x, kernel)
+  jaxpr = str(jax.make_jaxpr(f(layers.conv_general_dilated))(x, kernel))
+  assert ('conv_general_dilated' not in jaxpr) == matmul  # padded: a real conv, left to lax
+
+
 def test_grouped_but_not_depthwise_conv_stays_with_lax():
   x, kernel = _normal(0, (1, 6, 6, 4)), _normal(1, (3, 3, 2, 4))  # 2 groups of 2 channels (ResNeXt-like)
   jaxpr = jax.make_jaxpr(lambda a, b: layers.conv_general_dilated(a, b, (1, 1), 'SAME', dimension_numbers=_DN,

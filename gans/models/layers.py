@@ -27,7 +27,8 @@ stride 2, dilation, groups, other layouts) goes to lax unchanged, except depthwi
 (groups = input channels = output channels, MobileNet / Xception / NASNet / ShuffleNet): those are a
 sum over the kernel taps of strided slices of the padded input times the tap's per-channel weights
 (`depthwise_conv`), elementwise work XLA fuses, where its grouped convolution ran 1.5-2.7x slower
-(fwd + bwd, 3x3 on 7x7 to 14x14 maps, batch 128).
+(fwd + bwd, 3x3 on 7x7 to 14x14 maps, batch 128). An unpadded conv whose kernel covers its whole input
+(LeNet-5's C5) is one matmul (`whole_input_conv`).
 
 `batch_norm`: the BatchNorm of every model family (PyTorch's defaults and two-pass variance).
 """
@@ -246,6 +247,17 @@ def depthwise_conv(x: jax.Array, kernel: jax.Array, strides: tuple[int, int],
   return y
 
 
+def whole_input_conv(x: jax.Array, kernel: jax.Array, precision: lax.PrecisionLike = None) -> jax.Array:
+  """An unpadded NHWC conv whose kernel [kh, kw, C, F] is as large as x [B, kh, kw, C]: one matmul.
+
+  The output is [B, 1, 1, F] (e.g. LeNet-5's C5): the flattened input times the flattened kernel,
+  whose gradients are matmuls too. XLA:CPU ran the input gradient as a convolution over a
+  (2k-1)^2 zero-padded map; fwd + bwd of C5 took 3.6x longer that way (batch 128, idle).
+  """
+  y = jnp.dot(x.reshape(x.shape[0], -1), kernel.reshape(-1, kernel.shape[-1]), precision=precision)
+  return y.reshape(x.shape[0], 1, 1, kernel.shape[-1])
+
+
 def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequence[int],
                          padding: Padding, lhs_dilation: Sequence[int] | None = None,
                          rhs_dilation: Sequence[int] | None = None, dimension_numbers: Any = None,
@@ -255,9 +267,10 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
   """`lax.conv_general_dilated`, with a faster input gradient on XLA:CPU for strided 2-D convs.
 
   Pass it to flax: `nn.Conv(..., conv_general_dilated=layers.conv_general_dilated)`. The value is
-  the same as lax's; a 2-D NHWC/HWIO convolution with a stride > 1 dividing a larger kernel size
-  (e.g. DCGAN's 4x4 stride 2), no dilation and no groups differentiates through
-  `_fast_strided_conv` (module docstring), anything else through lax.
+  the same as lax's. A 2-D NHWC/HWIO convolution without dilation or groups differentiates through
+  `whole_input_conv` when its unpadded kernel covers the input, through `_fast_strided_conv` (module
+  docstring) when a stride > 1 divides a larger kernel size (e.g. DCGAN's 4x4 stride 2); depthwise ones
+  are `depthwise_conv`; anything else goes to lax.
   """
   args = (lhs, rhs, window_strides, padding, lhs_dilation, rhs_dilation, dimension_numbers,
           feature_group_count, batch_group_count, precision, preferred_element_type)
@@ -272,10 +285,13 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
   if depthwise:
     return depthwise_conv(lhs, rhs, tuple(int(s) for s in window_strides), _pads(lhs, rhs, window_strides,
                                                                                   padding))
-  plain = (nhwc and max(window_strides) > 1
-           and all(k % s == 0 and k > s for k, s in zip(rhs.shape[:2], window_strides))
-           and feature_group_count == 1 and batch_group_count == 1 and undilated
-           and preferred_element_type is None)
+  plain_2d = (nhwc and undilated and feature_group_count == 1 and batch_group_count == 1
+              and preferred_element_type is None)
+  if plain_2d and lhs.shape[1:3] == rhs.shape[:2]:
+    if _pads(lhs, rhs, window_strides, padding) == ((0, 0), (0, 0)):
+      return whole_input_conv(lhs, rhs, precision)
+  plain = (plain_2d and max(window_strides) > 1
+           and all(k % s == 0 and k > s for k, s in zip(rhs.shape[:2], window_strides)))
   if not plain:
     return lax.conv_general_dilated(*args)
   strides = tuple(int(s) for s in window_strides)

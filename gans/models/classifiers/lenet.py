@@ -32,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gans.errors import UserError
+from gans.models import layers
 from gans.models.classifiers import register
 from gans.models.classifiers.blocks import check_args, check_config
 
@@ -83,8 +84,8 @@ def _uniform(fan_in: int):
 
 def _conv(features: int, fan_in: int, dtype: Any, name: str) -> nn.Conv:
   init = _uniform(fan_in)
-  return nn.Conv(features, (5, 5), padding="VALID", kernel_init=init,
-                 bias_init=init, dtype=dtype, name=name)
+  return nn.Conv(features, (5, 5), padding="VALID", kernel_init=init, bias_init=init, dtype=dtype,
+                 conv_general_dilated=layers.conv_general_dilated, name=name)
 
 
 class Subsampling(nn.Module):
@@ -133,8 +134,8 @@ class PartialConv(nn.Module):
       rows = np.array([self.table[maps[g]][t] for g, t in zip(group, tap)])
       kernel = kernel.at[:, :, rows, np.array(maps)[group]].set(k[:, :, tap, group])
       bias = bias.at[np.array(maps)].set(b)
-    y = jax.lax.conv_general_dilated(x.astype(self.dtype), kernel.astype(self.dtype), (1, 1), "VALID",
-                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    y = layers.conv_general_dilated(x.astype(self.dtype), kernel.astype(self.dtype), (1, 1), "VALID",
+                                    dimension_numbers=("NHWC", "HWIO", "NHWC"))
     return y + bias.astype(self.dtype)
 
 
