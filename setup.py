@@ -28,5 +28,5 @@ setuptools.setup(
         "clu>=0.0.12,<0.1",
         "safetensors>=0.4,<1",
     ],
-    extras_require={"test": ["pytest>=8,<10"]},
+    extras_require={"test": ["pytest>=8,<10", "pytest-xdist>=3.2,<4"]},
 )
