@@ -228,8 +228,9 @@ def test_depthwise_conv_matches_lax_grouped_conv_with_gradients(k, s, padding, n
   assert 'conv_general_dilated' not in jaxpr  # the tap sum, not XLA's grouped convolution
 
 
-@pytest.mark.parametrize('shape,s,padding,matmul', [((5, 5), 1, 'VALID', True), ((4, 3), 2, ((0, 0), (0, 0)), True),
-                                                   ((5, 5), 1, 'SAME', False), ((5, 5), 1, ((1, 0), (0, 0)), False)])
+@pytest.mark.parametrize('shape,s,padding,matmul', [
+    ((5, 5), 1, 'VALID', True), ((4, 3), 2, ((0, 0), (0, 0)), True),
+    ((5, 5), 1, 'SAME', False), ((5, 5), 1, ((1, 0), (0, 0)), False)])
 def test_whole_input_conv_is_one_matmul_and_matches_lax_with_gradients(shape, s, padding, matmul):
   # LeNet-5's C5: a 5x5 unpadded kernel over a 5x5 map (any stride) gives one output pixel per image.
   x, kernel = _normal(0, (3, *shape, 4)), _normal(1, (*shape, 4, 6))
