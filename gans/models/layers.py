@@ -277,25 +277,22 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array, window_strides: Sequenc
   nhwc = lhs.ndim == 4 and rhs.ndim == 4 and (
       lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
       == lax.conv_dimension_numbers(lhs.shape, rhs.shape, _DN))
-  # Only when every phase of the sub-pixel input gradient gets k/s > 1 taps per axis (e.g. 4x4 stride
-  # 2): ResNet's 3x3 and 1x1 stride-2 convs ran 15% slower that way than with XLA's own gradient.
   undilated = all(d == 1 for d in (lhs_dilation or (1, 1)) + tuple(rhs_dilation or (1, 1)))
-  depthwise = (nhwc and undilated and batch_group_count == 1 and preferred_element_type is None
-               and feature_group_count == lhs.shape[-1] == rhs.shape[-1] > 1 and rhs.shape[2] == 1)
-  if depthwise:
-    return depthwise_conv(lhs, rhs, tuple(int(s) for s in window_strides), _pads(lhs, rhs, window_strides,
-                                                                                  padding))
-  plain_2d = (nhwc and undilated and feature_group_count == 1 and batch_group_count == 1
-              and preferred_element_type is None)
-  if plain_2d and lhs.shape[1:3] == rhs.shape[:2]:
-    if _pads(lhs, rhs, window_strides, padding) == ((0, 0), (0, 0)):
-      return whole_input_conv(lhs, rhs, precision)
-  plain = (plain_2d and max(window_strides) > 1
-           and all(k % s == 0 and k > s for k, s in zip(rhs.shape[:2], window_strides)))
-  if not plain:
+  if not (nhwc and undilated and batch_group_count == 1 and preferred_element_type is None):
     return lax.conv_general_dilated(*args)
   strides = tuple(int(s) for s in window_strides)
-  return _fast_strided_conv(lhs, rhs, strides, _pads(lhs, rhs, strides, padding), precision)
+  pads = _pads(lhs, rhs, strides, padding)
+  if feature_group_count == lhs.shape[-1] == rhs.shape[-1] > 1 and rhs.shape[2] == 1:
+    return depthwise_conv(lhs, rhs, strides, pads)
+  if feature_group_count != 1:
+    return lax.conv_general_dilated(*args)
+  if lhs.shape[1:3] == rhs.shape[:2] and pads == ((0, 0), (0, 0)):
+    return whole_input_conv(lhs, rhs, precision)
+  # Only when every phase of the sub-pixel input gradient gets k/s > 1 taps per axis (e.g. 4x4 stride
+  # 2): ResNet's 3x3 and 1x1 stride-2 convs ran 15% slower that way than with XLA's own gradient.
+  if max(strides) > 1 and all(k % s == 0 and k > s for k, s in zip(rhs.shape[:2], strides)):
+    return _fast_strided_conv(lhs, rhs, strides, pads, precision)
+  return lax.conv_general_dilated(*args)
 
 
 def _pads(lhs, rhs, strides, padding) -> tuple[tuple[int, int], ...]:
