@@ -240,42 +240,89 @@ def test_padded_final_eval_batch_counts_each_example_once(tiny):
   np.testing.assert_array_equal(np.diag(confusion).sum(), 7)
 
 
-def _image(seed=0, shape=(28, 28, 1)):
-  return tf.constant(np.random.default_rng(seed).uniform(-1, 1, shape), tf.float32)
+def _images(seed=0, shape=(28, 28, 1), batch=1):
+  return tf.constant(np.random.default_rng(seed).uniform(-1, 1, (batch, *shape)), tf.float32)
 
 
-def test_random_erasing_fills_one_rectangle_of_the_paper_area():
-  img = _image(shape=(28, 28, 3))
-  areas = []
-  for i in range(20):
-    out = preprocess.build("random_erasing(1.0, 0.02, 0.4, 0.3, 5.0)")(img, tf.constant([0, i], tf.int64)).numpy()
-    erased = np.all(out == 5.0, -1)
+def _key(i, j=0):
+  return tf.constant([i, j], tf.int64)
+
+
+def test_random_erasing_fills_one_rectangle_of_the_paper_area_per_image():
+  imgs = _images(shape=(28, 28, 3), batch=20)
+  out = preprocess.build("random_erasing(1.0, 0.02, 0.4, 0.3, 5.0)")(imgs, _key(0)).numpy()
+  areas, corners = [], set()
+  for img, o in zip(imgs.numpy(), out):
+    erased = np.all(o == 5.0, -1)
     if not erased.any():
       continue
     rows, cols = np.flatnonzero(erased.any(1)), np.flatnonzero(erased.any(0))
     assert erased.sum() == len(rows) * len(cols)  # one solid rectangle
-    assert np.array_equal(out[~erased], img.numpy()[~erased])  # the rest untouched
+    assert np.array_equal(o[~erased], img[~erased])  # the rest untouched
     areas.append(erased.sum() / 28 ** 2)
+    corners.add((rows[0], cols[0], len(rows), len(cols)))
   assert len(areas) >= 15 and 0.015 <= min(areas) and max(areas) <= 0.45
-  kept = preprocess.build("random_erasing(0.0)")(img, tf.constant([0, 1], tf.int64))
-  np.testing.assert_array_equal(kept, img)
-  noise = preprocess.build("random_erasing(1.0, 0.3, 0.3, 1.0)")(img, tf.constant([0, 2], tf.int64)).numpy()
-  changed = noise != img.numpy()
-  assert changed.any() and noise.min() >= -1 and noise.max() <= 1  # noise fill within [lo, hi]
+  assert len(corners) >= 14  # each image of the batch draws its own rectangle
+  kept = preprocess.build("random_erasing(0.0)")(imgs, _key(1))
+  np.testing.assert_array_equal(kept, imgs)
+  noise = preprocess.build("random_erasing(1.0, 0.3, 0.3, 1.0)")(imgs, _key(2)).numpy()
+  changed = noise != imgs.numpy()
+  assert changed.any(axis=(1, 2, 3)).all() and noise.min() >= -1 and noise.max() <= 1  # noise in [lo, hi]
+  half = preprocess.build("random_erasing(0.5, 0.3, 0.3, 1.0, 5.0)")(_images(batch=400), _key(3)).numpy()
+  assert 160 <= (half == 5.0).any(axis=(1, 2, 3)).sum() <= 240  # p = 0.5 per image
   with pytest.raises(errors.UserError, match="random_erasing"):
     preprocess.build("random_erasing(1.5)")
 
 
-def test_random_brightness_and_contrast():
-  img = _image(1)
-  out = preprocess.build("random_brightness(0.2)")(img, tf.constant([3, 4], tf.int64)).numpy()
-  delta = out - img.numpy()
-  assert np.ptp(delta) < 1e-6 and 0 < abs(delta.flat[0]) <= 0.2
-  out = preprocess.build("random_contrast(0.5, 0.9)")(img, tf.constant([3, 4], tf.int64)).numpy()
-  mean = img.numpy().mean()
-  np.testing.assert_allclose(out.mean(), mean, atol=1e-5)
-  factor = (out - mean).std() / (img.numpy() - mean).std()
-  assert 0.5 <= factor <= 0.9
+def test_random_brightness_and_contrast_per_image():
+  imgs = _images(1, batch=8)
+  out = preprocess.build("random_brightness(0.2)")(imgs, _key(3, 4)).numpy()
+  delta = (out - imgs.numpy()).reshape(8, -1)
+  assert np.ptp(delta, axis=1).max() < 1e-6 and 0 < np.abs(delta[:, 0]).min() and np.abs(delta).max() <= 0.2
+  assert len(np.unique(delta[:, 0].round(6))) == 8  # one delta per image
+  out = preprocess.build("random_contrast(0.5, 0.9)")(imgs, _key(3, 4)).numpy()
+  mean = imgs.numpy().mean(axis=(1, 2, 3))
+  np.testing.assert_allclose(out.mean(axis=(1, 2, 3)), mean, atol=1e-5)
+  factor = (out.reshape(8, -1) - mean[:, None]).std(1) / (imgs.numpy().reshape(8, -1) - mean[:, None]).std(1)
+  assert 0.5 <= factor.min() and factor.max() <= 0.9 and np.ptp(factor) > 0.01
+  uint8 = tf.fill((2, 4, 4, 1), tf.constant(250, tf.uint8))  # uint8 saturates as tf.image does
+  bright = preprocess.build("random_brightness(0.2)")(uint8, _key(5)).numpy()
+  assert bright.dtype == np.uint8 and set(np.unique(bright)) <= set(range(201, 256))
+
+
+def test_flip_and_crop_each_image_independently():
+  imgs = _images(2, shape=(8, 8, 2), batch=64)
+  out = preprocess.build("flip_lr")(imgs, _key(6)).numpy()
+  flipped = [np.array_equal(o, i[:, ::-1]) for o, i in zip(out, imgs.numpy())]
+  kept = [np.array_equal(o, i) for o, i in zip(out, imgs.numpy())]
+  assert all(f or k for f, k in zip(flipped, kept)) and 20 <= sum(flipped) <= 44
+  crops = preprocess.build("random_crop(8, 2)")(imgs, _key(7)).numpy()
+  padded = np.pad(imgs.numpy(), ((0, 0), (2, 2), (2, 2), (0, 0)))
+  offsets = set()
+  for c, p in zip(crops, padded):  # each crop is a window of its own zero-padded image
+    found = [(y, x) for y in range(5) for x in range(5) if np.array_equal(p[y:y + 8, x:x + 8], c)]
+    assert found
+    offsets.add(found[0])
+  assert len(offsets) >= 12
+
+
+def test_preprocessing_wants_a_batch():
+  with pytest.raises(errors.UserError, match="batch"):
+    preprocess.build("flip_lr")(_images()[0], _key(0))
+
+
+def test_augmented_stream_resumes_with_the_same_batches(data_dir):
+  c = common.classifier_config()
+  c.update(dict(dataset="fashion_mnist", data_dir=data_dir, batch_size=32,
+                preprocess="value_range(-1,1)|random_crop(28,2)|flip_lr|random_erasing(0.5)"))
+  mesh = parallel.make_mesh(1)
+  from gans.data import pipeline  # pylint: disable=g-import-not-at-top
+  full = pipeline.train_batches(c, mesh, 32)
+  batches = [next(full) for _ in range(4)]
+  resumed = next(pipeline.train_batches(c, mesh, 32, start_step=3))
+  for k in ("image", "label"):
+    np.testing.assert_array_equal(np.asarray(resumed[k]), np.asarray(batches[3][k]))
+  assert not np.array_equal(np.asarray(batches[0]["image"]), np.asarray(batches[1]["image"]))
 
 
 def test_end_to_end_on_mnist_5k(tiny, tmp_path, data_dir):

@@ -37,7 +37,7 @@ def preprocess_spec(config, native_shape) -> str:
   return resize + config.preprocess
 
 
-def _image_dataset(config, split, local_batch, start_example):
+def _image_dataset(config, split, local_batch, start_step):
   seed = config.seed
   builder = sources.get_builder(config.dataset, config.get("data_dir"))
   process_split = tfds.split_for_jax_process(split)
@@ -49,19 +49,20 @@ def _image_dataset(config, split, local_batch, start_example):
   if config.get("cache_data", True):
     base = base.cache()
   buffer = min(n, 100_000)
-  start_epoch, offset = divmod(start_example, n)
+  start_epoch, offset = divmod(start_step * local_batch, n)
   epochs = tf.data.Dataset.range(start_epoch, np.iinfo(np.int64).max)
   stream = epochs.flat_map(
       lambda e: base.shuffle(buffer, seed=_epoch_seed(seed, e), reshuffle_each_iteration=False))
-  stream = stream.skip(offset)
+  stream = stream.skip(offset).batch(local_batch, drop_remainder=True)
   op = preprocess.build(preprocess_spec(config, builder.info.features["image"].shape))
-  positions = tf.data.Dataset.range(start_example, np.iinfo(np.int64).max)
+  # Batch b of this process's stream is augmented with key (seed, b * processes + process index).
+  keys = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max).map(
+      lambda b: tf.stack([tf.cast(seed, tf.int64), b * jax.process_count() + jax.process_index()]))
 
-  def prep(pos, ex):
-    key = tf.stack([tf.cast(seed, tf.int64), pos])
-    return {"image": op(ex["image"], key), "label": ex["label"]}
-  stream = tf.data.Dataset.zip(positions, stream).map(prep, num_parallel_calls=tf.data.AUTOTUNE)
-  return stream.batch(local_batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+  def prep(batch, key):
+    return {"image": op(batch["image"], key), "label": batch["label"]}
+  stream = tf.data.Dataset.zip(stream, keys).map(prep, num_parallel_calls=tf.data.AUTOTUNE)
+  return stream.prefetch(tf.data.AUTOTUNE)
 
 
 def _toy_batches(name, seed, global_batch, start_step):
@@ -81,7 +82,7 @@ def data_spec(config) -> DataSpec:
   builder = sources.get_builder(config.dataset, config.get("data_dir"))
   shape = builder.info.features["image"].shape
   op = preprocess.build(preprocess_spec(config, shape))
-  example = op(tf.zeros(shape, tf.uint8), tf.constant([0, 0], tf.int64))
+  example = op(tf.zeros((1, *shape), tf.uint8), tf.constant([0, 0], tf.int64))[0]
   num_classes = builder.info.features["label"].num_classes if "label" in builder.info.features else 0
   return DataSpec(tuple(example.shape), num_classes, builder.info.splits["train"].num_examples)
 
@@ -93,7 +94,7 @@ def train_batches(config, mesh, global_batch: int, start_step: int = 0,
   if config.dataset in toy.MIXTURES:
     local = _toy_batches(config.dataset, config.seed, global_batch, start_step)
   else:
-    ds = _image_dataset(config, split, local_batch, start_step * local_batch)
+    ds = _image_dataset(config, split, local_batch, start_step)
     local = ds.as_numpy_iterator()
   for batch in local:
     yield parallel.global_batch(batch, mesh)

@@ -1,7 +1,9 @@
 """Preprocessing named in the config, e.g. "value_range(-1,1)|resize(64)|flip_lr".
 
-Each op maps (image, seed) -> image on one example; random ops use stateless TF random ops seeded by
-the example's position in the stream, so a resumed run sees exactly the same augmented data.
+Each op maps (images, seed) -> images on a batch [B, H, W, C]; random ops draw every image's
+randomness at once with stateless TF random ops seeded by (config seed, batch index), so a resumed run
+sees exactly the same augmented data. Working on whole batches keeps the input pipeline cheap: per
+example, tf.data's map cost ~18 ms of CPU per batch of 128 for LeNet-5's erasing, as much as its step.
 """
 import ast
 import re
@@ -20,53 +22,77 @@ def _op(fn):
   return fn
 
 
+def _per_image(seed, images, lo=0.0, hi=1.0, dtype=tf.float32):
+  """One uniform draw per image of the batch, shaped [B, 1, 1, 1] to broadcast over its pixels."""
+  return tf.random.stateless_uniform(tf.shape(images)[:1], seed, lo, hi, dtype)[:, None, None, None]
+
+
+def _in_float(fn):
+  """Applies a float-valued adjustment to float images, or to uint8 ones in [0, 1] (as tf.image does)."""
+  def f(images, seed):
+    if images.dtype != tf.uint8:
+      return fn(images, seed)
+    out = fn(tf.image.convert_image_dtype(images, tf.float32), seed)
+    return tf.image.convert_image_dtype(out, tf.uint8, saturate=True)
+  return f
+
+
 @_op
 def value_range(lo: float = -1.0, hi: float = 1.0) -> Op:
   """uint8 [0, 255] -> float32 [lo, hi]."""
-  return lambda img, seed: tf.cast(img, tf.float32) / 255.0 * (hi - lo) + lo
+  return lambda images, seed: tf.cast(images, tf.float32) / 255.0 * (hi - lo) + lo
 
 
 @_op
 def resize(size: int, method: str = "bilinear") -> Op:
   """Resizes to size x size (antialiased when shrinking)."""
-  def f(img, seed):
-    out = tf.image.resize(tf.cast(img, tf.float32), (size, size), method=method, antialias=True)
-    return tf.cast(tf.round(tf.clip_by_value(out, 0, 255)), img.dtype) if img.dtype == tf.uint8 else out
+  def f(images, seed):
+    out = tf.image.resize(tf.cast(images, tf.float32), (size, size), method=method, antialias=True)
+    return tf.cast(tf.round(tf.clip_by_value(out, 0, 255)), images.dtype) if images.dtype == tf.uint8 else out
   return f
 
 
 @_op
 def flip_lr() -> Op:
-  """Random left-right flip."""
-  return lambda img, seed: tf.image.stateless_random_flip_left_right(img, seed)
+  """Random left-right flip, each image with probability 1/2."""
+  return lambda images, seed: tf.where(_per_image(seed, images) < 0.5, tf.reverse(images, [2]), images)
 
 
 @_op
 def random_crop(size: int, pad: int = 0) -> Op:
-  """Zero-pads by `pad` on each side then takes a random size x size crop."""
-  def f(img, seed):
+  """Zero-pads by `pad` on each side then takes a random size x size crop of each image."""
+  def f(images, seed):
     if pad:
-      img = tf.pad(img, [[pad, pad], [pad, pad], [0, 0]])
-    return tf.image.stateless_random_crop(img, (size, size, tf.shape(img)[-1]), seed)
+      images = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
+    seeds = tf.random.experimental.stateless_split(seed, 2)
+    for axis in (1, 2):
+      room = tf.shape(images)[axis] - size + 1
+      start = tf.cast(tf.random.stateless_uniform(tf.shape(images)[:1], seeds[axis - 1])
+                      * tf.cast(room, tf.float32), tf.int32)
+      images = tf.gather(images, start[:, None] + tf.range(size), axis=axis, batch_dims=1)
+    return images
   return f
 
 
 @_op
 def grayscale_to_rgb() -> Op:
   """Repeats a single channel three times."""
-  return lambda img, seed: tf.image.grayscale_to_rgb(img)
+  return lambda images, seed: tf.image.grayscale_to_rgb(images)
 
 
 @_op
 def random_brightness(max_delta: float) -> Op:
-  """Adds one delta ~ U(-max_delta, max_delta) to every pixel (float images: in their value range)."""
-  return lambda img, seed: tf.image.stateless_random_brightness(img, max_delta, seed)
+  """Adds one delta ~ U(-max_delta, max_delta) per image to its pixels (uint8: in [0, 1] units)."""
+  return _in_float(lambda images, seed: images + _per_image(seed, images, -max_delta, max_delta))
 
 
 @_op
 def random_contrast(lower: float, upper: float) -> Op:
-  """Scales each channel's deviation from its mean by a factor ~ U(lower, upper)."""
-  return lambda img, seed: tf.image.stateless_random_contrast(img, lower, upper, seed)
+  """Scales each channel's deviation from its mean by a factor ~ U(lower, upper) per image."""
+  def f(images, seed):
+    mean = tf.reduce_mean(images, axis=(1, 2), keepdims=True)
+    return (images - mean) * _per_image(seed, images, lower, upper) + mean
+  return _in_float(f)
 
 
 @_op
@@ -78,34 +104,35 @@ def random_erasing(p: float = 0.5, sl: float = 0.02, sh: float = 0.4, r1: float 
   H_e = sqrt(S_e r_e), W_e = sqrt(S_e / r_e); of `attempts` draws the first that fits is used (none
   fits: the image is kept), placed uniformly at random inside the image. The fill is `value`, or
   else uniform noise per pixel (Alg. 1 line 11): in [lo, hi] for float images, [0, 255] for uint8.
+  Every image of the batch draws its own rectangle.
   """
   if not (0 <= p <= 1 and 0 < sl <= sh <= 1 and 0 < r1 <= 1 and attempts >= 1):
     raise UserError(f"random_erasing needs 0<=p<=1, 0<sl<=sh<=1, 0<r1<=1, attempts>=1; got "
                     f"p={p}, sl={sl}, sh={sh}, r1={r1}, attempts={attempts}")
 
-  def f(img, seed):
+  def f(images, seed):
     s = tf.random.experimental.stateless_split(seed, 6)
-    h, w = tf.shape(img)[0], tf.shape(img)[1]
+    b, h, w = tf.unstack(tf.shape(images)[:3])
     area = tf.cast(h * w, tf.float32)
-    target = tf.random.stateless_uniform([attempts], s[0], sl, sh) * area
-    ratio = tf.random.stateless_uniform([attempts], s[1], r1, 1.0 / r1)
+    target = tf.random.stateless_uniform([b, attempts], s[0], sl, sh) * area
+    ratio = tf.random.stateless_uniform([b, attempts], s[1], r1, 1.0 / r1)
     he = tf.cast(tf.round(tf.sqrt(target * ratio)), tf.int32)
     we = tf.cast(tf.round(tf.sqrt(target / ratio)), tf.int32)
     fits = (he < h) & (we < w) & (he > 0) & (we > 0)
-    first = tf.argmax(tf.cast(fits, tf.int32), output_type=tf.int32)
-    he, we = he[first], we[first]
-    y = tf.random.stateless_uniform([], s[2], 0, tf.maximum(h - he + 1, 1), tf.int32)
-    x = tf.random.stateless_uniform([], s[3], 0, tf.maximum(w - we + 1, 1), tf.int32)
-    rows, cols = tf.range(h)[:, None, None], tf.range(w)[None, :, None]
+    first = tf.argmax(tf.cast(fits, tf.int32), axis=1, output_type=tf.int32)[:, None]
+    he, we, fit = (tf.gather(t, first, batch_dims=1)[:, :, None, None] for t in (he, we, fits))
+    y = tf.cast(_per_image(s[2], images) * tf.cast(h - he + 1, tf.float32), tf.int32)
+    x = tf.cast(_per_image(s[3], images) * tf.cast(w - we + 1, tf.float32), tf.int32)
+    rows, cols = tf.range(h)[None, :, None, None], tf.range(w)[None, None, :, None]
     inside = (rows >= y) & (rows < y + he) & (cols >= x) & (cols < x + we)
-    erase = inside & fits[first] & (tf.random.stateless_uniform([], s[4]) < p)
+    erase = inside & fit & (_per_image(s[4], images) < p)
     if value is not None:
-      fill = tf.fill(tf.shape(img), tf.cast(value, img.dtype))
-    elif img.dtype == tf.uint8:
-      fill = tf.cast(tf.random.stateless_uniform(tf.shape(img), s[5], 0, 256, tf.int32), tf.uint8)
+      fill = tf.fill(tf.shape(images), tf.cast(value, images.dtype))
+    elif images.dtype == tf.uint8:
+      fill = tf.cast(tf.random.stateless_uniform(tf.shape(images), s[5], 0, 256, tf.int32), tf.uint8)
     else:
-      fill = tf.random.stateless_uniform(tf.shape(img), s[5], lo, hi, img.dtype)
-    return tf.where(erase, fill, img)
+      fill = tf.random.stateless_uniform(tf.shape(images), s[5], lo, hi, images.dtype)
+    return tf.where(erase, fill, images)
   return f
 
 
@@ -124,11 +151,13 @@ def _parse(item: str) -> Op:
 
 
 def build(spec: str) -> Op:
-  """Parses "op1(args)|op2|..." into one function (image, seed[2]) -> image."""
+  """Parses "op1(args)|op2|..." into one function (images [B, H, W, C], seed[2]) -> images."""
   ops = [_parse(item) for item in spec.split("|") if item.strip()]
 
-  def apply(img, seed):
+  def apply(images, seed):
+    if images.shape.rank != 4:
+      raise UserError(f"preprocessing takes a batch [B, H, W, C] of images, got shape {images.shape}")
     for i, op in enumerate(ops):
-      img = op(img, tf.random.experimental.stateless_fold_in(seed, i))
-    return img
+      images = op(images, tf.random.experimental.stateless_fold_in(seed, i))
+    return images
   return apply

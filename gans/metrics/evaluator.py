@@ -53,7 +53,7 @@ def reference_protocol(config: ConfigDict, split: str, extractor: features_lib.E
   shape = builder.info.features["image"].shape
   spec = pipeline.preprocess_spec(config, shape)
   ops = "|".join(op.strip() for op in spec.split("|") if op.split("(")[0].strip() in _DETERMINISTIC_OPS)
-  image = preprocess.build(ops)(tf.zeros(shape, tf.uint8), tf.constant([0, 0], tf.int64))
+  image = preprocess.build(ops)(tf.zeros((1, *shape), tf.uint8), tf.constant([0, 0], tf.int64))[0]
   return {"cache_version": CACHE_VERSION, "dataset": config.dataset, "dataset_version": str(builder.info.version),
           "split": split, "num_real": builder.info.splits[split].num_examples, "preprocess": ops or "none",
           "image_shape": list(image.shape), "quantize": "uint8", "extractor": extractor.protocol}
@@ -66,7 +66,7 @@ def _real_images(config: ConfigDict, protocol: dict, chunk: int = 1000):
   op = preprocess.build("" if protocol["preprocess"] == "none" else protocol["preprocess"])
   seed = tf.constant([0, 0], tf.int64)
   ds = _builder(config, protocol["split"]).as_dataset(split=protocol["split"], shuffle_files=False)
-  return ds.map(lambda ex: op(ex["image"], seed)).batch(chunk).as_numpy_iterator()
+  return ds.batch(chunk).map(lambda ex: op(ex["image"], seed)).as_numpy_iterator()
 
 
 def cache_path(cache_dir: str, protocol: dict) -> str:

@@ -192,8 +192,8 @@ def classifier_extractor(workdir: str, batch_size: int = 200) -> Extractor:
     spec = pipeline.preprocess_spec(
         ConfigDict({"image_size": config.get("image_size"), "preprocess": eval_pp}), images.shape[1:])
     op = preprocess.build(spec)
-    ds = tf.data.Dataset.from_tensor_slices(images).map(lambda im: op(im, seed), num_parallel_calls=4)
-    out = np.concatenate(list(ds.batch(1024).as_numpy_iterator()))
+    ds = tf.data.Dataset.from_tensor_slices(images).batch(1024).map(lambda im: op(im, seed))
+    out = np.concatenate(list(ds.as_numpy_iterator()))
     if out.shape[1:] != shape:
       raise UserError(f"classifier:{workdir} takes {shape} inputs; images {images.shape[1:]} become "
                       f"{out.shape[1:]} after its preprocessing {spec!r}")
