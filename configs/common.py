@@ -76,6 +76,7 @@ def classifier_config() -> ml_collections.ConfigDict:
                           warmup_steps=500)
   c.decay_norm_and_bias = False  # weight decay on kernels only
   c.label_smoothing = 0.1
+  c.ema_decay = 0.0  # > 0: evaluate an exponential moving average of the weights (e.g. 0.999)
   # Fine-tuning: a workdir or checkpoint whose parameters are copied where path and shape match (a head
   # for another number of classes stays fresh); `init_from_exclude` is a regex of paths never copied;
   # `freeze` a regex of parameter paths kept fixed (their BatchNorm statistics too).

@@ -206,6 +206,34 @@ def test_init_from_copies_matching_params_and_replaces_the_head(tiny, tmp_path):
     _task(_config(init_from=str(tmp_path))).init(jax.random.key(0))
 
 
+def test_weight_ema_averages_updates_and_is_what_evaluation_and_init_from_use(tiny, tmp_path):
+  d = 0.6
+  task = _task(_config(ema_decay=d))
+  state = task.init(jax.random.key(0))
+  step = jax.jit(task.step)
+  raw = [state]
+  for i in range(3):
+    raw.append(step(raw[-1], _batch(seed=i), jax.random.key(i))[0])
+  # ema_3 = d^3 p_0 + d^2 (1-d) p_1 + d (1-d) p_2 + (1-d) p_3, for parameters and BatchNorm statistics.
+  weights = [d ** 3, d ** 2 * (1 - d), d * (1 - d), 1 - d]
+  for part in ("params", "batch_stats"):
+    for got, *ps in zip(jax.tree.leaves(raw[-1].ema[part]), *(jax.tree.leaves(getattr(r, part)) for r in raw)):
+      np.testing.assert_allclose(got, sum(w * np.asarray(p) for w, p in zip(weights, ps)), rtol=1e-5, atol=1e-7)
+  images = _batch(4, seed=9)["image"]
+  np.testing.assert_allclose(task.logits(raw[-1], images), task.spec.model.apply(raw[-1].ema, images), rtol=1e-5)
+  assert not np.allclose(task.logits(raw[-1], images), task.spec.model.apply(
+      {"params": raw[-1].params, "batch_stats": raw[-1].batch_stats}, images))
+  mngr = checkpoint.manager(str(tmp_path / "src"), async_save=False)
+  checkpoint.save(mngr, 3, raw[-1])
+  mngr.close()
+  loaded = classifier_task.load_variables(str(tmp_path / "src"))
+  for a, b in zip(jax.tree.leaves(loaded), jax.tree.leaves(raw[-1].ema)):
+    np.testing.assert_array_equal(a, b)
+  assert _task(_config()).init(jax.random.key(0)).ema is None  # off by default: nothing extra kept
+  with pytest.raises(errors.UserError, match="ema_decay"):
+    _task(_config(ema_decay=1.0))
+
+
 def test_tta_flip_is_the_mean_of_the_two_passes(tiny):
   task = _task(_config(tta_flip=True))
   state, _ = jax.jit(task.step)(task.init(jax.random.key(0)), _batch(), jax.random.key(1))

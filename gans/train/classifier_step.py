@@ -26,6 +26,7 @@ class ClassifierState:
   params: Any
   batch_stats: Any
   opt_state: Any
+  ema: Any = None  # {'params', 'batch_stats'} averaged over steps, or None when ema_decay == 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +44,9 @@ class ClassifierSpec:
     accum_steps: split each batch into this many micro-batches, run them one after the other and
       apply one update with the mean gradient (equal to the large-batch update for models without
       BatchNorm; with BatchNorm each micro-batch uses its own statistics). Peak memory is one micro-batch's.
+    ema_decay: if > 0, keep an exponential moving average of the parameters and BatchNorm statistics
+      (Polyak & Juditsky 1992; decay d: ema <- d * ema + (1 - d) * new after every update), which
+      evaluation then uses.
   """
   model: nn.Module
   tx: optax.GradientTransformation
@@ -51,6 +55,7 @@ class ClassifierSpec:
   tta_flip: bool = False
   freeze: str = ""
   accum_steps: int = 1
+  ema_decay: float = 0.0
 
 
 def path_str(path) -> str:
@@ -67,9 +72,9 @@ def path_mask(tree, pattern: str):
 def init_state(spec: ClassifierSpec, rng: jax.Array, data_shape: tuple[int, ...]) -> ClassifierState:
   """Initial state for examples of `data_shape` (without the batch dimension)."""
   variables = spec.model.init({"params": rng, "dropout": rng}, jnp.zeros((1, *data_shape)), train=False)
-  params = variables["params"]
-  return ClassifierState(jnp.zeros((), jnp.int32), params, variables.get("batch_stats", {}),
-                         spec.tx.init(params))
+  params, stats = variables["params"], variables.get("batch_stats", {})
+  ema = {"params": params, "batch_stats": stats} if spec.ema_decay else None
+  return ClassifierState(jnp.zeros((), jnp.int32), params, stats, spec.tx.init(params), ema)
 
 
 def cross_entropy(logits: jax.Array, labels: jax.Array, num_classes: int,
@@ -110,15 +115,20 @@ def train_step(spec: ClassifierSpec, state: ClassifierState, batch: dict,
                          state.batch_stats, stats)
   updates, opt_state = spec.tx.update(grads, state.opt_state, state.params)
   params = optax.apply_updates(state.params, updates)
-  return ClassifierState(state.step + 1, params, stats, opt_state), metrics
+  ema = state.ema
+  if spec.ema_decay:
+    ema = optax.incremental_update({"params": params, "batch_stats": stats}, ema, 1.0 - spec.ema_decay)
+  return ClassifierState(state.step + 1, params, stats, opt_state, ema), metrics
 
 
 def eval_step(spec: ClassifierSpec, state: ClassifierState, batch: dict) -> jax.Array:
   """Float32 logits of `batch['image']` in inference mode (running BatchNorm statistics).
 
-  With `spec.tta_flip` the logits are the mean of those of the images and of their mirror images.
+  The variables are the moving average when the state keeps one. With `spec.tta_flip` the logits are
+  the mean of those of the images and of their mirror images.
   """
-  variables = {"params": state.params, "batch_stats": state.batch_stats}
+  variables = state.ema if state.ema is not None else {"params": state.params,
+                                                       "batch_stats": state.batch_stats}
   images = batch["image"]
   logits = spec.model.apply(variables, images, train=False).astype(jnp.float32)
   if spec.tta_flip:

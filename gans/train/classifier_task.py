@@ -71,7 +71,14 @@ def build_spec(config: ConfigDict, num_classes: int) -> classifier_step.Classifi
   return classifier_step.ClassifierSpec(
       model=build_model(config, num_classes), tx=tx, num_classes=num_classes,
       label_smoothing=config.label_smoothing, tta_flip=config.get("tta_flip", False), freeze=freeze,
-      accum_steps=optim.accum_steps(config))
+      accum_steps=optim.accum_steps(config), ema_decay=_ema_decay(config))
+
+
+def _ema_decay(config: ConfigDict) -> float:
+  decay = config.get("ema_decay", 0.0)
+  if not 0 <= decay < 1:
+    raise UserError(f"ema_decay must be in [0, 1), got {decay}")
+  return decay
 
 
 # --- fine-tuning: parameters from another run
@@ -92,7 +99,10 @@ def _step_dir(path: str) -> str:
 
 
 def load_variables(path: str) -> dict:
-  """{'params', 'batch_stats'} (numpy) of the classifier checkpoint at `path` (workdir or checkpoint)."""
+  """{'params', 'batch_stats'} (numpy) of the classifier checkpoint at `path` (workdir or checkpoint).
+
+  A run with `ema_decay` > 0 gives its moving averages: the weights its evaluation used.
+  """
   item = os.path.join(_step_dir(path), "default")
   ckptr = ocp.PyTreeCheckpointer()
   try:
@@ -101,10 +111,14 @@ def load_variables(path: str) -> dict:
     raise UserError(f"init_from: cannot read {item}: {type(e).__name__}") from e
   if "params" not in tree:
     raise UserError(f"init_from: {item} holds no classifier state (keys {sorted(tree)})")
-  wanted = {k: tree[k] for k in ("params", "batch_stats") if k in tree}
+  ema = bool(tree.get("ema"))  # the averaged weights are the ones the run evaluated
+  source = tree["ema"] if ema else tree
+  wanted = {k: source[k] for k in ("params", "batch_stats") if k in source}
+  wanted = {"ema": wanted} if ema else wanted
   args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), wanted)
   restored = ckptr.restore(item, args=ocp.args.PyTreeRestore(item=wanted, restore_args=args,
                                                             partial_restore=True))
+  restored = restored["ema"] if ema else restored
   return {"params": restored["params"], "batch_stats": restored.get("batch_stats") or {}}
 
 
