@@ -161,8 +161,10 @@ def eval_dataset(config: ConfigDict, split: str) -> tuple[tf.data.Dataset, int]:
   op = preprocess.build(pipeline.preprocess_spec(eval_config, shape))
   ds = builder.as_dataset(split=tfds.split_for_jax_process(split), shuffle_files=False)
   seed = tf.constant([0, 0], tf.int64)
-  ds = ds.batch(1024).map(lambda ex: {"image": op(ex["image"], seed), "label": tf.cast(ex["label"], tf.int32)},
-                          num_parallel_calls=tf.data.AUTOTUNE)
+
+  def prep(ex):
+    return {"image": op(ex["image"], seed), "label": tf.cast(ex["label"], tf.int32)}
+  ds = ds.batch(1024).map(prep, num_parallel_calls=tf.data.AUTOTUNE)
   return ds.unbatch().cache(), math.ceil(total / jax.process_count())
 
 
