@@ -81,10 +81,9 @@ def data_spec(config) -> DataSpec:
     return DataSpec((2,), len(toy.modes(config.dataset)), 0)
   builder = sources.get_builder(config.dataset, config.get("data_dir"))
   shape = builder.info.features["image"].shape
-  op = preprocess.build(preprocess_spec(config, shape))
-  example = op(tf.zeros((1, *shape), tf.uint8), tf.constant([0, 0], tf.int64))[0]
+  example_shape = preprocess.output_shape(preprocess.build(preprocess_spec(config, shape)), shape)
   num_classes = builder.info.features["label"].num_classes if "label" in builder.info.features else 0
-  return DataSpec(tuple(example.shape), num_classes, builder.info.splits["train"].num_examples)
+  return DataSpec(example_shape, num_classes, builder.info.splits["train"].num_examples)
 
 
 def train_batches(config, mesh, global_batch: int, start_step: int = 0,

@@ -161,3 +161,8 @@ def build(spec: str) -> Op:
       images = op(images, tf.random.experimental.stateless_fold_in(seed, i))
     return images
   return apply
+
+
+def output_shape(op: Op, shape) -> tuple[int, ...]:
+  """The shape [H, W, C] that `op` (from `build`) gives a uint8 image of `shape`."""
+  return tuple(op(tf.zeros((1, *shape), tf.uint8), tf.constant([0, 0], tf.int64)).shape[1:])

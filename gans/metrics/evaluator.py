@@ -47,16 +47,15 @@ def _builder(config: ConfigDict, split: str):
 
 def reference_protocol(config: ConfigDict, split: str, extractor: features_lib.Extractor) -> dict:
   """What the reference statistics of `split` depend on (the cache key hashes it)."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from gans.data import pipeline, preprocess  # pylint: disable=g-import-not-at-top
   builder = _builder(config, split)
   shape = builder.info.features["image"].shape
   spec = pipeline.preprocess_spec(config, shape)
   ops = "|".join(op.strip() for op in spec.split("|") if op.split("(")[0].strip() in _DETERMINISTIC_OPS)
-  image = preprocess.build(ops)(tf.zeros((1, *shape), tf.uint8), tf.constant([0, 0], tf.int64))[0]
+  image_shape = preprocess.output_shape(preprocess.build(ops), shape)
   return {"cache_version": CACHE_VERSION, "dataset": config.dataset, "dataset_version": str(builder.info.version),
           "split": split, "num_real": builder.info.splits[split].num_examples, "preprocess": ops or "none",
-          "image_shape": list(image.shape), "quantize": "uint8", "extractor": extractor.protocol}
+          "image_shape": list(image_shape), "quantize": "uint8", "extractor": extractor.protocol}
 
 
 def _real_images(config: ConfigDict, protocol: dict, chunk: int = 1000):
