@@ -11,7 +11,14 @@ from ml_collections import ConfigDict
 
 from gans import parallel
 from gans.data import pipeline
-from gans.train import loop
+from gans.train import gan_step, loop
+
+
+def _flops(compiled) -> float:
+  """FLOPs of one call of a compiled function, from XLA's cost analysis (0 when it gives none)."""
+  cost = compiled.cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  return float((cost or {}).get("flops", 0.0))
 
 
 def input_throughput(config: ConfigDict, batches: int = 50, warmup: int = 5) -> float:
@@ -40,11 +47,13 @@ def benchmark(config: ConfigDict, steps: int = 20, warmup: int = 2, input_batche
   state = sharded.init(rng)
   batch = next(pipeline.train_batches(config, mesh, task.examples_per_step))
   t0 = time.perf_counter()
-  compiled = sharded.step.lower(state, batch, rng).compile()
+  if isinstance(sharded.step, gan_step.SplitStep):  # n_critic x the D update, then the G update
+    compiled = sharded.step.compile(state, batch, rng)
+    flops = compiled.n_critic * _flops(compiled.critic) + _flops(compiled.generator)
+  else:
+    compiled = sharded.step.lower(state, batch, rng).compile()
+    flops = _flops(compiled)
   compile_s = time.perf_counter() - t0
-  cost = compiled.cost_analysis()
-  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-  flops = float((cost or {}).get("flops", 0.0))
   times = []
   for i in range(warmup + steps):
     t = time.perf_counter()

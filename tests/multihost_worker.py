@@ -1,8 +1,9 @@
 """One process of the two-process test: trains a tiny config and saves its local copy of the parameters.
 
-Usage: python tests/multihost_worker.py PROCESS_ID NUM_PROCESSES PORT WORKDIR OUT.npz
+Usage: python tests/multihost_worker.py PROCESS_ID NUM_PROCESSES PORT WORKDIR OUT.npz CONFIG (e.g. nsgan_ring8)
 """
 import os
+import importlib
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -12,13 +13,12 @@ import numpy as np  # pylint: disable=wrong-import-position
 
 
 def main():
-  pid, nproc, port, workdir, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+  pid, nproc, port, workdir, out, name = int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:7]
   if nproc > 1:
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(f"127.0.0.1:{port}", num_processes=nproc, process_id=pid)
-  from configs import nsgan_ring8  # pylint: disable=g-import-not-at-top
   from gans.train import loop  # pylint: disable=g-import-not-at-top
-  c = nsgan_ring8.get_config()
+  c = importlib.import_module(f"configs.{name}").get_config()
   c.update(dict(total_steps=12, batch_size=32, log_every=4, eval_every=12, checkpoint_every=6, num_devices=0))
   c.model.g_hidden = c.model.d_hidden = (32,)
   state = loop.train_and_evaluate(c, workdir)

@@ -59,3 +59,26 @@ def test_all_configs_lists_every_experiment_and_dcgan_64(tmp_path):
                                f"{d}/dcgan_fashion_mnist.py --config.image_size=64"]
   (tmp_path / "dcgan_fashion_mnist.py").unlink()
   assert bt.all_configs(d) == [f"{d}/a_net.py", f"{d}/b_gan.py"]  # no DCGAN: no 64x64 entry
+
+
+def test_benchmark_of_a_split_step_counts_every_critic_update():
+  # wgan_ring8 has n_critic = 5: the launcher compiles the D update once, and the FLOPs per step must
+  # still be 5 D updates + 1 G update, as XLA counts them for the whole step jitted in one piece.
+  import functools  # pylint: disable=g-import-not-at-top
+  import jax
+  from configs import wgan_ring8
+  from gans import benchmark, parallel
+  from gans.data import pipeline
+  from gans.train import gan_step, loop
+  config = wgan_ring8.get_config()
+  config.batch_size, config.num_devices = 512, 1  # ~0.2 GFLOP per step: the row's 3 decimals are enough
+  row = benchmark.benchmark(config, steps=1, warmup=1)
+  mesh = parallel.mesh_from_config(config)
+  task = loop.create_task(config, pipeline.data_spec(config), mesh)
+  assert isinstance(task.step, gan_step.SplitStep) and task.step.n_critic == 5
+  state = task.init(jax.random.key(0))
+  batch = next(pipeline.train_batches(config, mesh, task.examples_per_step))
+  whole = jax.jit(functools.partial(gan_step.train_step, task.spec)).lower(state, batch, jax.random.key(1)).compile()
+  cost = whole.cost_analysis()
+  flops = float((cost[0] if isinstance(cost, (list, tuple)) else cost)["flops"])
+  assert abs(row["gflop_per_step"] * 1e9 / flops - 1) < 0.02

@@ -102,6 +102,32 @@ def test_four_devices_match_one_device(n_critic):
   assert _max_diff(one, four) < 1e-5
 
 
+def test_split_step_on_four_devices_compiles_the_critic_once_and_equals_the_whole_step():
+  # The launcher's form (gan_step.SplitStep.jit with the state replicated and the batch sharded).
+  mesh = parallel.make_mesh(4)
+  spec = _spec(n_critic=3, batch_sharding=parallel.data_sharded(mesh), penalty=penalties.get_penalty("gradient_penalty"),
+               penalty_weight=10.0, ema_decay=0.9)
+  repl, data = parallel.replicated(mesh), parallel.data_sharded(mesh)
+  state = jax.device_put(gan_step.init_state(spec, jax.random.key(0), (2,)), repl)
+  whole = jax.jit(functools.partial(gan_step.train_step, spec))
+  split = gan_step.split_step(spec).jit(in_shardings=(repl, data, repl), out_shardings=(repl, repl))
+  assert isinstance(split, gan_step.SplitStep)
+  a = b = state
+  for i in range(2):
+    batch = jax.device_put(_batch(8 * 3, seed=i), data)
+    a, ma = whole(a, batch, jax.random.key(1))
+    b, mb = split(b, batch, jax.random.key(1))
+  assert _max_diff(a, b) < 1e-6 and _max_diff(ma, mb) < 1e-6 and int(b.step) == 2
+  assert split.critic._cache_size() == 1  # one executable for all three D updates (i is traced)
+  compiled = split.compile(b, batch, jax.random.key(1))  # what launch.benchmark times
+  c, _ = compiled(b, batch, jax.random.key(2))
+  assert int(c.step) == 3 and _max_diff(c.d.params, b.d.params) > 0
+
+
+def test_split_step_with_one_critic_update_is_jitted_whole():
+  assert not isinstance(gan_step.split_step(_spec()).jit(), gan_step.SplitStep)
+
+
 def test_unconditional_step_ignores_labels_and_keeps_no_extra_state():
   spec = _spec()
   state = gan_step.init_state(spec, jax.random.key(0), (2,))

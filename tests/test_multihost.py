@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKER = os.path.join(ROOT, "tests", "multihost_worker.py")
@@ -21,16 +22,18 @@ def _load(path):
     return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
 
 
-def test_two_processes_match_one_process(tmp_path):
+# nsgan_ring8 jits its step whole; wgan_ring8 (n_critic = 5) as a gan_step.SplitStep of two jitted parts.
+@pytest.mark.parametrize("config", ["nsgan_ring8", "wgan_ring8"])
+def test_two_processes_match_one_process(tmp_path, config):
   env = {**os.environ, "XLA_FLAGS": ""}  # one CPU device per process
   port = str(_free_port())
   procs = [subprocess.Popen([sys.executable, WORKER, str(i), "2", port, str(tmp_path / "two"),
-                             str(tmp_path / f"p{i}.npz")], cwd=ROOT, env=env,
+                             str(tmp_path / f"p{i}.npz"), config], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
   for p in procs:
     out, _ = p.communicate(timeout=300)
     assert p.returncode == 0, out[-3000:]
-  subprocess.run([sys.executable, WORKER, "0", "1", "0", str(tmp_path / "one"), str(tmp_path / "one.npz")],
+  subprocess.run([sys.executable, WORKER, "0", "1", "0", str(tmp_path / "one"), str(tmp_path / "one.npz"), config],
                  cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
   p0, p1, one = _load(tmp_path / "p0.npz"), _load(tmp_path / "p1.npz"), _load(tmp_path / "one.npz")
   assert all(np.array_equal(a, b) for a, b in zip(p0, p1)), "the two processes diverged"

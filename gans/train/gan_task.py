@@ -101,7 +101,7 @@ class GANTask:
     self.config, self.data = config, data
     self.spec = build_spec(config, data, batch_sharding)
     self.examples_per_step = config.batch_size * config.n_critic
-    self.step = functools.partial(gan_step.train_step, self.spec)
+    self.step = gan_step.split_step(self.spec)
     self._generate = jax.jit(functools.partial(gan_step.generate, self.spec))
     self._classify = jax.jit(lambda state, x: gan_step.discriminate(
         self.spec, state.d.params, state.d.batch_stats, x, None, train=False)[0]["class_logits"])

@@ -3,6 +3,7 @@
 Sections: workdir -> mesh -> input -> task (models, step) -> sharding -> checkpoint/resume -> loop
 (log, evaluate, checkpoint). Metrics stay on device between logging steps.
 """
+import functools
 import json
 import logging
 import os
@@ -17,7 +18,7 @@ from ml_collections import ConfigDict
 from gans import checkpoint, parallel
 from gans.data import pipeline
 from gans.errors import DivergedError, UserError
-from gans.train import writer as writer_lib
+from gans.train import gan_step, writer as writer_lib
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,10 @@ def shard_task(task, mesh, config: ConfigDict, rng: jax.Array) -> ShardedTask:
   abstract = jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), abstract, sharding)
   repl = parallel.replicated(mesh)
   init = jax.jit(task.init, out_shardings=sharding)
-  step = jax.jit(task.step, in_shardings=(sharding, parallel.data_sharded(mesh), repl),
-                 out_shardings=(sharding, repl), donate_argnums=0)
+  # A GAN step with n_critic > 1 is jitted as its parts (gan_step.SplitStep), the D update compiled once.
+  jit = task.step.jit if isinstance(task.step, gan_step.SplitStep) else functools.partial(jax.jit, task.step)
+  step = jit(in_shardings=(sharding, parallel.data_sharded(mesh), repl), out_shardings=(sharding, repl),
+             donate_argnums=0)
   return ShardedTask(abstract, init, step)
 
 
