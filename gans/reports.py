@@ -42,6 +42,17 @@ def train_one(config, workdir: str) -> dict:
   return {**final_eval(workdir, config.total_steps), **timing}
 
 
+def table_rows(path: str, markers: tuple[str, str]) -> dict[str, str]:
+  """The Markdown table rows between `markers` in `path`, by their first cell (header and rule excluded)."""
+  start, end = markers
+  with open(path) as f:
+    content = f.read()
+  i, j = content.find(start), content.find(end)
+  lines = content[i + len(start):j].splitlines() if 0 <= i < j else []
+  rows = [l for l in lines if l.startswith("|") and not l.startswith("|---")][1:]
+  return {l.split("|")[1].strip(): l for l in rows}
+
+
 def write_between_markers(path: str, markers: tuple[str, str], body: str) -> None:
   """Replaces what lies between `markers[0]` and `markers[1]` in `path` by `body` (markers kept)."""
   start, end = markers

@@ -7,7 +7,7 @@ Each config `configs/<name>.py` trains in `--classifier_workroot/<name>` (a fini
 interrupted one resumes) on the 60k train split; the table reports its final test-split evaluation (top-1, top-5), the
 wall-clock minutes of `train_and_evaluate` (compile, training, evaluations and checkpoints included),
 and the trainable parameter count. The Markdown goes between `<!-- classifier-table:start -->` and
-`<!-- classifier-table:end -->` in `--classifier_readme`.
+`<!-- classifier-table:end -->` in `--classifier_readme`; rows of configs not trained in this call are kept.
 """
 import os
 
@@ -39,15 +39,19 @@ def param_count(config) -> int:
   return summary.count(jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, *data.shape)))["params"])
 
 
-def table(rows: list[tuple[str, object, dict]]) -> str:
-  lines = ["| config | model | test top-1 % | test top-5 % | minutes | params |", "|---|---|---:|---:|---:|---:|"]
+def table(rows: list[tuple[str, object, dict]], kept: dict[str, str] | None = None) -> str:
+  """The Markdown table of `rows`, with the `kept` rows (first cell -> line) of configs not in `rows`."""
+  lines = dict(kept or {})
   for name, config, r in rows:
     top1 = f"{100 * r['test_accuracy']:.2f}" if "test_accuracy" in r else "-"
     top5 = f"{100 * r['test_top5_accuracy']:.2f}" if "test_top5_accuracy" in r else "-"
-    lines.append(f"| {name} | {config.model.name} | {top1} | {top5} | {r['wall_min']:.1f} | "
-                 f"{param_count(config):,} |")
-  return "\n".join(lines) + ("\n\nTrained on the 60k train split, evaluated on the 10k test split; minutes are "
-                             "wall-clock on this 2-core CPU. Regenerate: `python -m launch.classifier_table`.")
+    lines[name] = (f"| {name} | {config.model.name} | {top1} | {top5} | {r['wall_min']:.1f} | "
+                   f"{param_count(config):,} |")
+  order = sorted(lines, key=lambda n: (CONFIGS.index(n) if n in CONFIGS else len(CONFIGS), n))
+  header = ["| config | model | test top-1 % | test top-5 % | minutes | params |", "|---|---|---:|---:|---:|---:|"]
+  return "\n".join(header + [lines[n] for n in order]) + (
+      "\n\nTrained on the 60k train split, evaluated on the 10k test split; minutes are wall-clock on this "
+      "2-core CPU. Regenerate: `python -m launch.classifier_table`.")
 
 
 def main(argv):
@@ -58,7 +62,7 @@ def main(argv):
     r = reports.train_one(config, os.path.join(FLAGS.classifier_workroot, name))
     print(f"{name}: test accuracy {r.get('test_accuracy')}, {r['wall_min']:.1f} min", flush=True)
     rows.append((name, config, r))
-  body = table(rows)
+  body = table(rows, reports.table_rows(FLAGS.classifier_readme, MARKERS))
   reports.write_between_markers(FLAGS.classifier_readme, MARKERS, body)
   print(body)
 

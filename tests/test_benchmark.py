@@ -34,6 +34,13 @@ def test_write_between_markers_keeps_the_rest(tmp_path):
   assert path.read_text() == f"intro\n{bt.START}\n| newer |\n{bt.END}\noutro\n"
 
 
+def test_table_rows_by_first_cell(tmp_path):
+  readme = tmp_path / "README.md"
+  readme.write_text("| a | b |\n<!-- s -->\n| config | x |\n|---|---:|\n| one | 1 |\n| two | 2 |\n\nnote\n<!-- e -->\n")
+  assert reports.table_rows(str(readme), ("<!-- s -->", "<!-- e -->")) == {"one": "| one | 1 |", "two": "| two | 2 |"}
+  assert reports.table_rows(str(readme), ("<!-- x -->", "<!-- e -->")) == {}
+
+
 def test_write_between_markers_without_markers_is_a_user_error(tmp_path):
   path = tmp_path / "README.md"
   path.write_text("no markers here\n")

@@ -427,6 +427,10 @@ def test_classifier_table_trains_once_and_reports(data_dir, tmp_path):
   assert classifier_table.param_count(c) == 60_000 + 84 * 10 + 10
   body = classifier_table.table([("lenet5_fashion_mnist", c, first)])
   assert f"| lenet5_fashion_mnist | lenet5 | {100 * first['test_accuracy']:.2f} |" in body and "60,850" in body
+  resnet20 = "| resnet20_fashion_mnist | resnet20 | 94.20 | 99.90 | 31.6 | 269,434 |"
+  merged = classifier_table.table([("lenet5_fashion_mnist", c, first)],
+                                  {"resnet20_fashion_mnist": resnet20, "lenet5_fashion_mnist": "| stale |"})
+  assert merged.splitlines()[2:4] == [body.splitlines()[2], resnet20]  # re-run row replaces, others kept
   with pytest.raises(errors.UserError, match="no config"):
     launch_common.experiment_config("nonexistent_model")
 

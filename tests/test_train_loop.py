@@ -100,6 +100,31 @@ def test_kill_9_then_resume_matches_uninterrupted(tmp_path):
   assert all(np.array_equal(a, b) for a, b in zip(_leaves(full), _leaves(resumed)))
 
 
+class _Device:
+  def __init__(self, platform):
+    self.platform = platform
+
+
+class _Mesh:
+  def __init__(self, platform):
+    self.devices = np.array([_Device(platform)])
+
+
+@pytest.mark.parametrize("ynnpack", [False, True])
+def test_cpu_train_step_hands_convolutions_to_ynnpack_only_when_asked(ynnpack):
+  # A 3x3 conv over 28x28x16 at batch 128 is big enough for jaxlib's default to make it a YNNPACK fusion.
+  config = _ring8(xla_cpu_ynnpack=ynnpack)
+  mesh = jax.make_mesh((1,), ("data",), devices=jax.devices()[:1])
+  options = loop.compiler_options(config, mesh)
+  x, w = np.ones((128, 28, 28, 16), np.float32), np.ones((3, 3, 16, 16), np.float32)
+  conv = lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), "SAME",
+                                                   dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  grad = jax.grad(lambda x, w: (conv(x, w) ** 2).sum(), argnums=(0, 1))
+  hlo = jax.jit(grad, compiler_options=options).lower(x, w).compile().as_text()
+  assert ("__ynn" in hlo) == ynnpack
+  assert loop.compiler_options(config, _Mesh("gpu")) == {}  # a CPU-only option
+
+
 def test_unwritable_workdir_is_a_user_error(tmp_path):
   blocker = tmp_path / "file"
   blocker.write_text("x")

@@ -71,6 +71,18 @@ def restore_task(workdir: str, mesh=None):
   return config, task, state, step
 
 
+def compiler_options(config: ConfigDict, mesh) -> dict:
+  """XLA options for the train step: on CPU, YNNPACK fusions off when `config.xla_cpu_ynnpack` is False
+  (configs/common.py's default; a config without the key keeps jaxlib's own default, YNNPACK on).
+
+  jaxlib 0.10 hands XLA:CPU's convolutions and dots to YNNPACK; its backward convolutions ran 1.6-2.5x
+  slower than XLA's Eigen ones on a 2-core Zen 3, whole train steps 1.2-2x (docs/performance.md, 2026-12-03).
+  """
+  if mesh.devices.flat[0].platform != "cpu" or config.get("xla_cpu_ynnpack", True):
+    return {}
+  return {"xla_cpu_experimental_ynn_fusion_type": ""}
+
+
 class ShardedTask(NamedTuple):
   """A task's functions jitted for a mesh, and its state's shapes with their shardings."""
   abstract_state: Any
@@ -85,11 +97,12 @@ def shard_task(task, mesh, config: ConfigDict, rng: jax.Array) -> ShardedTask:
   sharding = parallel.state_shardings(abstract, mesh, config.get("sharding_rules", ()))
   abstract = jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), abstract, sharding)
   repl = parallel.replicated(mesh)
-  init = jax.jit(task.init, out_shardings=sharding)
+  options = compiler_options(config, mesh)
+  init = jax.jit(task.init, out_shardings=sharding, compiler_options=options)
   # A GAN step with n_critic > 1 is jitted as its parts (gan_step.SplitStep), the D update compiled once.
   jit = task.step.jit if isinstance(task.step, gan_step.SplitStep) else functools.partial(jax.jit, task.step)
   step = jit(in_shardings=(sharding, parallel.data_sharded(mesh), repl), out_shardings=(sharding, repl),
-             donate_argnums=0)
+             donate_argnums=0, compiler_options=options)
   return ShardedTask(abstract, init, step)
 
 
