@@ -12,8 +12,8 @@ TINY = ["--config.total_steps=6", "--config.log_every=3", "--config.eval_every=6
         "--config.batch_size=32", "--config.model.g_hidden=(16,)", "--config.model.d_hidden=(16,)"]
 
 
-def _run(*args, check=True):
-  env = {**os.environ, "XLA_FLAGS": ""}
+def _run(*args, check=True, **env_vars):
+  env = {**os.environ, "XLA_FLAGS": "", **env_vars}
   proc = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                         timeout=300)
   if check and proc.returncode != 0:
@@ -37,6 +37,18 @@ def test_train_then_sample(trained, tmp_path):
   again = tmp_path / "t.npz"
   _run("launch.sample", "--workdir", str(trained), "--num", "10", "--out", str(again), "--seed", "3")
   np.testing.assert_array_equal(samples, np.load(again)["samples"])
+
+
+def test_a_second_run_loads_the_compiled_step_from_the_cache(tmp_path):
+  cache = tmp_path / "cache"
+  env = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_DEBUG_LOG_MODULES": "jax._src.compiler"}
+  runs = [_run("launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(tmp_path / name),
+               f"--compilation_cache={cache}", *TINY, **env) for name in ("first", "second")]
+  assert os.listdir(cache)
+  misses = [r.stderr.count("PERSISTENT COMPILATION CACHE MISS") for r in runs]
+  hits = [r.stderr.count("Persistent compilation cache hit") for r in runs]
+  assert misses[0] >= 3 and hits[0] == 0  # init, train step, sampler, ... compiled and written
+  assert misses[1] == 0 and hits[1] == misses[0]  # every one of them loaded by the second run
 
 
 def test_benchmark_prints_one_json_line():
