@@ -125,7 +125,11 @@ def test_split_step_on_four_devices_compiles_the_critic_once_and_equals_the_whol
 
 
 def test_split_step_with_one_critic_update_is_jitted_whole():
-  assert not isinstance(gan_step.split_step(_spec()).jit(), gan_step.SplitStep)
+  spec = _spec()
+  step = gan_step.split_step(spec).jit()
+  assert not isinstance(step, gan_step.SplitStep)
+  state = gan_step.init_state(spec, jax.random.key(0), (2,))
+  assert "jit_train_step" in step.lower(state, _batch(8), jax.random.key(1)).as_text()  # named in profiles
 
 
 def test_unconditional_step_ignores_labels_and_keeps_no_extra_state():

@@ -309,6 +309,7 @@ class SplitStep:
   critic: Callable
   generator: Callable
   n_critic: int
+  __name__ = "train_step"  # what jax.jit names the compiled step (profiles, compilation cache)
 
   def __call__(self, state, batch, rng):
     d_metrics = None
