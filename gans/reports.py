@@ -42,24 +42,27 @@ def train_one(config, workdir: str) -> dict:
   return {**final_eval(workdir, config.total_steps), **timing}
 
 
-def table_rows(path: str, markers: tuple[str, str]) -> dict[str, str]:
-  """The Markdown table rows between `markers` in `path`, by their first cell (header and rule excluded)."""
+def _block(path: str, markers: tuple[str, str]) -> tuple[str, int, int]:
+  """`path`'s text and the span between the end of `markers[0]` and the start of `markers[1]` (-1, -1: none)."""
   start, end = markers
   with open(path) as f:
     content = f.read()
   i, j = content.find(start), content.find(end)
-  lines = content[i + len(start):j].splitlines() if 0 <= i < j else []
+  return (content, i + len(start), j) if 0 <= i < j else (content, -1, -1)
+
+
+def table_rows(path: str, markers: tuple[str, str]) -> dict[str, str]:
+  """The Markdown table rows between `markers` in `path`, by their first cell (header and rule excluded)."""
+  content, i, j = _block(path, markers)
+  lines = content[i:j].splitlines() if i >= 0 else []
   rows = [l for l in lines if l.startswith("|") and not l.startswith("|---")][1:]
   return {l.split("|")[1].strip(): l for l in rows}
 
 
 def write_between_markers(path: str, markers: tuple[str, str], body: str) -> None:
   """Replaces what lies between `markers[0]` and `markers[1]` in `path` by `body` (markers kept)."""
-  start, end = markers
-  with open(path) as f:
-    content = f.read()
-  i, j = content.find(start), content.find(end)
-  if i < 0 or j < i:
-    raise UserError(f"{path} has no {start} ... {end} block")
+  content, i, j = _block(path, markers)
+  if i < 0:
+    raise UserError(f"{path} has no {markers[0]} ... {markers[1]} block")
   with open(path, "w") as f:
-    f.write(content[:i + len(start)] + "\n" + body.rstrip() + "\n" + content[j:])
+    f.write(content[:i] + "\n" + body.rstrip() + "\n" + content[j:])
