@@ -22,9 +22,11 @@ def _base(task: str) -> ml_collections.ConfigDict:
   c.eval_every = 1_000
   c.checkpoint_every = 1_000
   c.grad_accum_steps = 1  # micro-batches per update, run one after another (batch_size / grad_accum_steps each)
-  # XLA:CPU's YNNPACK fusions (jaxlib's default); off (XLA's Eigen kernels), train steps ran
-  # 1.2-2x faster on a 2-core CPU (docs/performance.md). Only CPU compiles read it.
-  c.xla_cpu_ynnpack = False
+  # Op kinds XLA:CPU hands to YNNPACK in the train step (gans.train.loop.compiler_options; only CPU
+  # compiles read it). "jaxlib" is jaxlib's default (convolutions and dots too); with XLA's own (Eigen)
+  # convolutions train steps ran 1.2-2x faster on a 2-core CPU, and YNNPACK's reductions a further 1.0-1.16x
+  # (docs/performance.md).
+  c.xla_cpu_ynn_fusions = "reduce"
   return c
 
 

@@ -110,19 +110,37 @@ class _Mesh:
     self.devices = np.array([_Device(platform)])
 
 
-@pytest.mark.parametrize("ynnpack", [False, True])
-def test_cpu_train_step_hands_convolutions_to_ynnpack_only_when_asked(ynnpack):
-  # A 3x3 conv over 28x28x16 at batch 128 is big enough for jaxlib's default to make it a YNNPACK fusion.
-  config = _ring8(xla_cpu_ynnpack=ynnpack)
+def _entry(hlo: str) -> str:
+  """The ENTRY computation of an HLO module's text (the ops that run, fusions as single calls)."""
+  return hlo[hlo.index("ENTRY"):].split("\n}")[0]
+
+
+@pytest.mark.parametrize("kinds", ["", "reduce", "jaxlib"])
+def test_cpu_train_step_hands_to_ynnpack_only_the_op_kinds_asked_for(kinds):
+  # A 3x3 conv over 28x28x16 at batch 128 is big enough for jaxlib's default to make it a YNNPACK fusion;
+  # BatchNorm-like channel means are the reductions.
+  config = _ring8(xla_cpu_ynn_fusions=kinds)
   mesh = jax.make_mesh((1,), ("data",), devices=jax.devices()[:1])
   options = loop.compiler_options(config, mesh)
   x, w = np.ones((128, 28, 28, 16), np.float32), np.ones((3, 3, 16, 16), np.float32)
   conv = lambda x, w: jax.lax.conv_general_dilated(x, w, (1, 1), "SAME",
                                                    dimension_numbers=("NHWC", "HWIO", "NHWC"))
-  grad = jax.grad(lambda x, w: (conv(x, w) ** 2).sum(), argnums=(0, 1))
-  hlo = jax.jit(grad, compiler_options=options).lower(x, w).compile().as_text()
-  assert ("__ynn" in hlo) == ynnpack
+  grad = jax.grad(lambda x, w: (conv(x, w).mean((0, 1, 2)) ** 2).sum(), argnums=(0, 1))
+  entry = _entry(jax.jit(grad, compiler_options=options).lower(x, w).compile().as_text())
+  xla_convs = entry.count(" convolution(")  # forward, input gradient, kernel gradient
+  ynn = [line for line in entry.splitlines() if "__ynn" in line]
+  if kinds == "jaxlib":
+    assert xla_convs < 3 and ynn
+  else:
+    assert xla_convs == 3
+    assert [("reduce_sum" in line) for line in ynn] == ([True] if kinds == "reduce" else [])
   assert loop.compiler_options(config, _Mesh("gpu")) == {}  # a CPU-only option
+
+
+def test_unknown_ynn_fusion_kind_is_a_user_error():
+  mesh = jax.make_mesh((1,), ("data",), devices=jax.devices()[:1])
+  with pytest.raises(errors.UserError, match="unknown kinds \\['convolution'\\]; known: 'jaxlib'"):
+    loop.compiler_options(_ring8(xla_cpu_ynn_fusions="reduce,convolution"), mesh)
 
 
 def test_unwritable_workdir_is_a_user_error(tmp_path):

@@ -71,16 +71,28 @@ def restore_task(workdir: str, mesh=None):
   return config, task, state, step
 
 
-def compiler_options(config: ConfigDict, mesh) -> dict:
-  """XLA options for the train step: on CPU, YNNPACK fusions off when `config.xla_cpu_ynnpack` is False
-  (configs/common.py's default; a config without the key keeps jaxlib's own default, YNNPACK on).
+# Short names of the XLA:CPU op kinds jaxlib can hand to YNNPACK (DebugOptions.LibraryFusionType).
+YNN_FUSION_KINDS = {kind: "LIBRARY_FUSION_TYPE_" + kind.upper()
+                    for kind in ("dot", "individual_dot", "individual_convolution", "eltwise", "reduce")}
 
-  jaxlib 0.10 hands XLA:CPU's convolutions and dots to YNNPACK; its backward convolutions ran 1.6-2.5x
-  slower than XLA's Eigen ones on a 2-core Zen 3, whole train steps 1.2-2x (docs/performance.md, 2026-12-03).
+
+def compiler_options(config: ConfigDict, mesh) -> dict:
+  """XLA options for the train step: on CPU, the op kinds YNNPACK runs, `config.xla_cpu_ynn_fusions`.
+
+  A comma-separated list of `YNN_FUSION_KINDS` keys ("" for none), or "jaxlib" (also a config without the
+  key) for jaxlib's own default, which hands convolutions and dots to YNNPACK. Its backward convolutions
+  ran 1.6-2.5x slower than XLA's Eigen ones on a 2-core Zen 3, whole train steps 1.2-2x; its reductions
+  (BatchNorm statistics) ran faster than XLA's (docs/performance.md, 2026-12-03).
   """
-  if mesh.devices.flat[0].platform != "cpu" or config.get("xla_cpu_ynnpack", True):
+  kinds = config.get("xla_cpu_ynn_fusions", "jaxlib")
+  if mesh.devices.flat[0].platform != "cpu" or kinds == "jaxlib":
     return {}
-  return {"xla_cpu_experimental_ynn_fusion_type": ""}
+  kinds = [k.strip() for k in kinds.split(",") if k.strip()]
+  unknown = sorted(set(kinds) - set(YNN_FUSION_KINDS))
+  if unknown:
+    raise UserError(f"config.xla_cpu_ynn_fusions: unknown kinds {unknown}; known: 'jaxlib', or a comma-separated "
+                    f"list of {sorted(YNN_FUSION_KINDS)} ('' for none)")
+  return {"xla_cpu_experimental_ynn_fusion_type": ",".join(YNN_FUSION_KINDS[k] for k in kinds)}
 
 
 class ShardedTask(NamedTuple):
