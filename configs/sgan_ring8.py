@@ -26,4 +26,7 @@ def get_config():
   c = variant(nsgan_ring8.get_config())
   c.experiment = "sgan_ring8"
   c.model.minibatch_kernels = 16
+  # No YNNPACK reductions: they do not fuse the broadcast differences they sum, so minibatch
+  # discrimination's B x B x 16 x 5 tensor was materialised, 136 -> 838 ms per step (docs/performance.md).
+  c.xla_cpu_ynn_fusions = ""
   return c

@@ -82,7 +82,8 @@ def compiler_options(config: ConfigDict, mesh) -> dict:
   A comma-separated list of `YNN_FUSION_KINDS` keys ("" for none), or "jaxlib" (also a config without the
   key) for jaxlib's own default, which hands convolutions and dots to YNNPACK. Its backward convolutions
   ran 1.6-2.5x slower than XLA's Eigen ones on a 2-core Zen 3, whole train steps 1.2-2x; its reductions
-  (BatchNorm statistics) ran faster than XLA's (docs/performance.md, 2026-12-03).
+  (BatchNorm statistics) ran faster than XLA's, but do not fuse the elementwise ops they sum over (a sum
+  over a large broadcast, as in minibatch discrimination, was 6x slower) (docs/performance.md, 2026-12-03).
   """
   kinds = config.get("xla_cpu_ynn_fusions", "jaxlib")
   if mesh.devices.flat[0].platform != "cpu" or kinds == "jaxlib":
