@@ -24,7 +24,7 @@ def _base(task: str) -> ml_collections.ConfigDict:
   c.grad_accum_steps = 1  # micro-batches per update, run one after another (batch_size / grad_accum_steps each)
   # Op kinds XLA:CPU hands to YNNPACK in the train step (gans.train.loop.compiler_options; only CPU
   # compiles read it). "jaxlib" is jaxlib's default (convolutions and dots too); with XLA's own (Eigen)
-  # convolutions train steps ran 1.2-2x faster on a 2-core CPU, and YNNPACK's reductions a further 1.0-1.16x
+  # convolutions train steps ran 1.2-2x faster on a 2-core CPU, and YNNPACK's reductions a further 1.0-1.22x
   # (docs/performance.md).
   c.xla_cpu_ynn_fusions = "reduce"
   return c

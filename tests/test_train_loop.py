@@ -141,6 +141,8 @@ def test_unknown_ynn_fusion_kind_is_a_user_error():
   mesh = jax.make_mesh((1,), ("data",), devices=jax.devices()[:1])
   with pytest.raises(errors.UserError, match="unknown kinds \\['convolution'\\]; known: 'jaxlib'"):
     loop.compiler_options(_ring8(xla_cpu_ynn_fusions="reduce,convolution"), mesh)
+  with pytest.raises(errors.UserError, match="unknown kinds"):  # also where the option is not passed
+    loop.compiler_options(_ring8(xla_cpu_ynn_fusions="reduce,convolution"), _Mesh("gpu"))
 
 
 def test_unwritable_workdir_is_a_user_error(tmp_path):

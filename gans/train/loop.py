@@ -85,14 +85,14 @@ def compiler_options(config: ConfigDict, mesh) -> dict:
   (BatchNorm statistics) ran faster than XLA's, but do not fuse the elementwise ops they sum over (a sum
   over a large broadcast, as in minibatch discrimination, was 6x slower) (docs/performance.md, 2026-12-03).
   """
-  kinds = config.get("xla_cpu_ynn_fusions", "jaxlib")
-  if mesh.devices.flat[0].platform != "cpu" or kinds == "jaxlib":
-    return {}
-  kinds = [k.strip() for k in kinds.split(",") if k.strip()]
+  setting = config.get("xla_cpu_ynn_fusions", "jaxlib")
+  kinds = [] if setting == "jaxlib" else [k for k in map(str.strip, setting.split(",")) if k]
   unknown = sorted(set(kinds) - set(YNN_FUSION_KINDS))
-  if unknown:
+  if unknown:  # checked on every platform, so a typo fails before the run reaches a CPU
     raise UserError(f"config.xla_cpu_ynn_fusions: unknown kinds {unknown}; known: 'jaxlib', or a comma-separated "
                     f"list of {sorted(YNN_FUSION_KINDS)} ('' for none)")
+  if mesh.devices.flat[0].platform != "cpu" or setting == "jaxlib":
+    return {}
   return {"xla_cpu_experimental_ynn_fusion_type": ",".join(YNN_FUSION_KINDS[k] for k in kinds)}
 
 
