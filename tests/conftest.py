@@ -1,4 +1,5 @@
 """Test set-up: 4 forced CPU devices (so sharded runs are tested), quiet TensorFlow, shared fixtures."""
+import fcntl
 import os
 import sys
 
@@ -12,7 +13,23 @@ import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory):
-  """A tfds data_dir shared by the whole session (Fashion-MNIST is prepared into it once)."""
-  path = os.environ.get("GANS_TEST_DATA_DIR") or str(tmp_path_factory.mktemp("tfds"))
+  """A tfds data_dir shared by the whole session, and by all pytest-xdist workers of it.
+
+  The first worker to get here prepares Fashion-MNIST (~30 s) under a file lock; the others wait and
+  reuse it instead of preparing their own copy.
+  """
+  path = os.environ.get("GANS_TEST_DATA_DIR")
+  if not path:
+    root = tmp_path_factory.getbasetemp()
+    path = str((root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root) / "tfds")
+  os.makedirs(path, exist_ok=True)
   os.environ["TFDS_DATA_DIR"] = path
+  from gans.data import sources  # pylint: disable=g-import-not-at-top
+  from gans.errors import UserError  # pylint: disable=g-import-not-at-top
+  with open(os.path.join(path, ".prepare.lock"), "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+      sources.get_builder("fashion_mnist", path)
+    except UserError:  # not installed here: the tests that need it fail with this error themselves
+      pass
   return path

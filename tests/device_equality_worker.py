@@ -1,6 +1,6 @@
 """`device_equality_worker.py gan|classifier`: trains a tiny DCGAN or a ResNet-20 classifier (both with
-BatchNorm) 3 steps on 1, 2, 4 and 8 forced CPU devices (same global batch) and prints, as JSON, the max
-parameter difference of each multi-device run from the one-device run: {"2": .., "4": .., "8": ..}."""
+BatchNorm) 3 steps on 1, 2 and 8 forced CPU devices (same global batch) and prints, as JSON, the max
+parameter difference of each multi-device run from the one-device run: {"2": .., "8": ..}."""
 import functools
 import json
 import os
@@ -53,7 +53,7 @@ def run(devices: int):
 
 def max_diffs(fn) -> dict:
   ref = fn(1)
-  return {str(d): max(float(np.max(np.abs(a - b))) for a, b in zip(ref, fn(d))) for d in (2, 4, 8)}
+  return {str(d): max(float(np.max(np.abs(a - b))) for a, b in zip(ref, fn(d))) for d in (2, 8)}
 
 
 if __name__ == "__main__":

@@ -63,10 +63,10 @@ def test_step_loop_makes_no_host_transfers():
 
 
 @pytest.mark.parametrize("model", ["gan", "classifier"])  # two tests, so pytest -n 2 runs them side by side
-def test_dcgan_and_resnet_with_batchnorm_match_across_1_2_4_8_devices(model):
+def test_dcgan_and_resnet_with_batchnorm_match_across_1_2_8_devices(model):
   import json, os, subprocess, sys  # pylint: disable=g-import-not-at-top,multiple-imports
   worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "device_equality_worker.py")
   out = subprocess.run([sys.executable, worker, model], capture_output=True, text=True, timeout=600,
                        check=True).stdout
   diffs = json.loads(out.strip().splitlines()[-1])
-  assert set(diffs) == {"2", "4", "8"} and max(diffs.values()) < 1e-4, diffs
+  assert set(diffs) == {"2", "8"} and max(diffs.values()) < 1e-4, diffs
