@@ -22,8 +22,9 @@ import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 def data_dir(tmp_path_factory):
   """A tfds data_dir shared by the whole session, and by all pytest-xdist workers of it.
 
-  The first worker to get here prepares Fashion-MNIST (~30 s) under a file lock; the others wait and
-  reuse it instead of preparing their own copy.
+  The first worker to get here prepares the offline datasets (Fashion-MNIST ~30 s, mnist_5k ~2 s) under a
+  file lock; the others wait and reuse them. Preparing one later, outside the lock, would race: two workers
+  renaming their copies into the same directory.
   """
   path = os.environ.get("GANS_TEST_DATA_DIR")
   if not path:
@@ -35,8 +36,9 @@ def data_dir(tmp_path_factory):
   from gans.errors import UserError  # pylint: disable=g-import-not-at-top
   with open(os.path.join(path, ".prepare.lock"), "w") as lock:
     fcntl.flock(lock, fcntl.LOCK_EX)
-    try:
-      sources.get_builder("fashion_mnist", path)
-    except UserError:  # not installed here: the tests that need it fail with this error themselves
-      pass
+    for name in ("fashion_mnist", "mnist_5k"):
+      try:
+        sources.get_builder(name, path)
+      except UserError:  # not installed here: the tests that need it fail with this error themselves
+        pass
   return path
