@@ -6,8 +6,11 @@ import sys
 import tempfile
 
 # LLVM's cheapest optimisation level: most slow tests are XLA:CPU compiles (a tiny DCGAN step ~16 -> ~5.5 s).
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
-                           " --xla_backend_optimization_level=0")
+# Subprocesses the tests start take XLA_FLAGS from $GANS_TEST_XLA_FLAGS (one CPU device, the same compile
+# settings), so results compared across processes are compiled alike.
+os.environ["GANS_TEST_XLA_FLAGS"] = "--xla_backend_optimization_level=0"
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4 "
+                           + os.environ["GANS_TEST_XLA_FLAGS"])
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if "JAX_COMPILATION_CACHE_DIR" not in os.environ:  # one per run of pytest, shared by its xdist workers
   os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(

@@ -113,11 +113,6 @@ def _fake_variables(model, x):
   return jax.tree_util.tree_map_with_path(fill, _shapes(model, x))
 
 
-def _compile(fn, *args, **kwargs):
-  """jit with XLA's cheapest backend optimisation: compile time dominates these tests."""
-  return jax.jit(fn).lower(*args, **kwargs).compile({"xla_backend_optimization_level": 0})
-
-
 NUM_AUX = {"googlenet": 2, "inception_v3": 1}
 
 
@@ -129,16 +124,14 @@ def test_forward_small_inputs(name):
   model = classifiers.create(name, num_classes=10, small_inputs=True, **kwargs)
   variables = _fake_variables(model, x)
   mutable = ["intermediates"]
-  logits, state = _compile(functools.partial(model.apply, train=False, mutable=mutable),
-                           variables, x)(variables, x)
+  logits, state = jax.jit(functools.partial(model.apply, train=False, mutable=mutable))(variables, x)
   assert logits.shape == (2, 10) and logits.dtype == jnp.float32
   assert np.all(np.isfinite(logits))
   assert "aux_logits" not in state.get("intermediates", {})  # auxiliary heads only train
   has_bn = "batch_stats" in variables
   mutable = ["batch_stats", "intermediates"] if has_bn else ["intermediates"]
   rngs = {"dropout": jax.random.key(2)}
-  logits, state = _compile(functools.partial(model.apply, train=True, mutable=mutable),
-                           variables, x, rngs=rngs)(variables, x, rngs=rngs)
+  logits, state = jax.jit(functools.partial(model.apply, train=True, mutable=mutable))(variables, x, rngs=rngs)
   assert logits.shape == (2, 10) and np.all(np.isfinite(logits))
   aux = state.get("intermediates", {}).get("aux_logits", ())
   assert len(aux) == NUM_AUX.get(name, 0)

@@ -3,7 +3,6 @@
 Parameter counts are checked with `jax.eval_shape` (no compute) against the reference
 implementations' published numbers; forward passes run on tiny 32x32x3 / 28x28x1 batches.
 """
-import functools
 
 import jax
 import jax.numpy as jnp
@@ -144,15 +143,11 @@ def _flat(tree):
           for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 
-# XLA's CPU compile dominates these tests; backend optimisation level 0 cuts it by about 25%.
-_jit = functools.partial(jax.jit, compiler_options={"xla_backend_optimization_level": 0})
-
-
 def _check_forward(model, shape):
   x = jax.random.normal(jax.random.key(1), shape)
   variables = _variables(model, x)
 
-  @_jit
+  @jax.jit
   def run(variables, x):
     train, updates = model.apply(variables, x, train=True, mutable=["batch_stats"],
                                  rngs={"dropout": jax.random.key(2)})
@@ -201,7 +196,7 @@ def test_bfloat16_eval_is_per_example_with_float32_params_and_logits():
   x = jax.random.normal(jax.random.key(1), (3, 32, 32, 3))
   variables = _variables(model, x)
   assert all(v.dtype == jnp.float32 for v in jax.tree.leaves(variables))
-  apply = _jit(lambda v, x: model.apply(v, x, train=False))
+  apply = jax.jit(lambda v, x: model.apply(v, x, train=False))
   full, first = apply(variables, x), apply(variables, x[:1])
   assert full.dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(full)))
   np.testing.assert_allclose(full[:1], first, rtol=0.05, atol=0.05)  # bfloat16 tolerance
@@ -215,8 +210,8 @@ def test_init_zero_residual_and_conv_init():
       mobilenet.InvertedResidual(32, 1, 6, zero_init_residual=True),
       mobilenet.InvertedResidual(24, 1, 6, zero_init_residual=True),
   ]
-  init = _jit(lambda key: [b.init(key, x, train=False) for b in blocks])(jax.random.key(1))
-  out = _jit(lambda vs: [b.apply(v, x, train=False) for b, v in zip(blocks, vs)])(init)
+  init = jax.jit(lambda key: [b.init(key, x, train=False) for b in blocks])(jax.random.key(1))
+  out = jax.jit(lambda vs: [b.apply(v, x, train=False) for b, v in zip(blocks, vs)])(init)
   assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(init))
   # The last BN scale is zero, so the branch outputs 0: relu(0 + x) = x (x >= 0) and 0 + x = x.
   for y in out[:3]:

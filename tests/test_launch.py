@@ -13,7 +13,7 @@ TINY = ["--config.total_steps=6", "--config.log_every=3", "--config.eval_every=6
 
 
 def _run(*args, check=True, **env_vars):
-  env = {**os.environ, "XLA_FLAGS": "--xla_backend_optimization_level=0", **env_vars}
+  env = {**os.environ, "XLA_FLAGS": os.environ["GANS_TEST_XLA_FLAGS"], **env_vars}
   proc = subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                         timeout=300)
   if check and proc.returncode != 0:

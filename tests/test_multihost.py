@@ -25,7 +25,7 @@ def _load(path):
 # nsgan_ring8 jits its step whole; wgan_ring8 (n_critic = 5) as a gan_step.SplitStep of two jitted parts.
 @pytest.mark.parametrize("config", ["nsgan_ring8", "wgan_ring8"])
 def test_two_processes_match_one_process(tmp_path, config):
-  env = {**os.environ, "XLA_FLAGS": "--xla_backend_optimization_level=0"}  # one CPU device per process
+  env = {**os.environ, "XLA_FLAGS": os.environ["GANS_TEST_XLA_FLAGS"]}  # one CPU device per process
   port = str(_free_port())
   procs = [subprocess.Popen([sys.executable, WORKER, str(i), "2", port, str(tmp_path / "two"),
                              str(tmp_path / f"p{i}.npz"), config], cwd=ROOT, env=env,

@@ -80,7 +80,7 @@ def test_kill_9_then_resume_matches_uninterrupted(tmp_path):
                "--config.eval_every=1000", "--config.num_devices=1", "--config.batch_size=32"]
   cmd = [sys.executable, "-m", "launch.train", "--config", "configs/nsgan_ring8.py",
          "--workdir", str(tmp_path / "run")] + overrides
-  env = {**os.environ, "XLA_FLAGS": "--xla_backend_optimization_level=0"}
+  env = {**os.environ, "XLA_FLAGS": os.environ["GANS_TEST_XLA_FLAGS"]}
   proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   ckpts = tmp_path / "run" / "checkpoints"
   deadline = time.time() + 120
