@@ -74,6 +74,7 @@ def classifier_config() -> ml_collections.ConfigDict:
   c.eval_split = "test"
   c.eval_batch_size = 500  # global; divisible by the number of devices
   c.tta_flip = False  # average the logits of each test image and its mirror
+  c.tta_shift = 0  # > 0: and of its 4 copies shifted by this many pixels (edge-padded)
   c.batch_size = 128  # global batch per update
   # `name` plus the registered constructor's keyword arguments (see gans.models.classifiers).
   c.model = ml_collections.ConfigDict({"name": "resnet18", "small_inputs": True, "dtype": "float32"})
@@ -88,6 +89,9 @@ def classifier_config() -> ml_collections.ConfigDict:
   c.init_from = ""
   c.init_from_exclude = ""
   c.freeze = ""
+  # > 0: that many training images (the first, unaugmented) set the parameters the model computes from
+  # data before training (the model's `data_init`, e.g. airbench's whitening conv).
+  c.data_init_images = 0
   return c
 
 

@@ -245,6 +245,26 @@ def test_tta_flip_is_the_mean_of_the_two_passes(tiny):
   np.testing.assert_allclose(task.logits(state, images), (plain + mirrored) / 2, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("flip", [False, True])
+def test_tta_shift_is_the_mean_over_edge_padded_one_pixel_shifts(tiny, flip):
+  task = _task(_config(tta_shift=1, tta_flip=flip))
+  state, _ = jax.jit(task.step)(task.init(jax.random.key(0)), _batch(), jax.random.key(1))
+  x = np.asarray(_batch(4, seed=3)["image"])  # [4, 8, 8, 1]
+  variables = {"params": state.params, "batch_stats": state.batch_stats}
+  apply = lambda v: np.asarray(task.spec.model.apply(variables, jnp.asarray(v), train=False))
+  p = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="edge")
+  views = [x, p[:, 2:10, 1:9], p[:, 0:8, 1:9], p[:, 1:9, 2:10], p[:, 1:9, 0:8]]  # down, up, right, left
+  views += [np.flip(v, axis=2) for v in views] if flip else []
+  assert not np.allclose(apply(views[1]), apply(x))
+  np.testing.assert_allclose(task.logits(state, jnp.asarray(x)), np.mean([apply(v) for v in views], axis=0),
+                             rtol=1e-5, atol=1e-6)
+
+
+def test_negative_tta_shift_is_a_user_error(tiny):  # (a float one is refused by the ConfigDict's int field)
+  with pytest.raises(errors.UserError, match="tta_shift"):
+    _task(_config(tta_shift=-1))
+
+
 def test_padded_final_eval_batch_counts_each_example_once(tiny):
   # 10 examples, global batch 4 on 4 devices: batches of 4, 4 and 2 (+2 padded).
   rng = np.random.default_rng(0)

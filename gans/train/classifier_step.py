@@ -39,6 +39,8 @@ class ClassifierSpec:
     num_classes: number of logits.
     label_smoothing: alpha in (1 - alpha) * one_hot + alpha / num_classes.
     tta_flip: at evaluation, average the logits of each image and its left-right mirror.
+    tta_shift: if > 0, at evaluation also average over the image shifted by this many pixels up, down,
+      left and right (the border repeated into the gap): 5 views, or 10 with `tta_flip`.
     freeze: regex of variable paths ('stage1/block0/conv/kernel') kept fixed; the optimizer `tx` must
       already give them zero updates, the step keeps their BatchNorm statistics fixed.
     accum_steps: split each batch into this many micro-batches, run them one after the other and
@@ -53,6 +55,7 @@ class ClassifierSpec:
   num_classes: int
   label_smoothing: float = 0.0
   tta_flip: bool = False
+  tta_shift: int = 0
   freeze: str = ""
   accum_steps: int = 1
   ema_decay: float = 0.0
@@ -124,14 +127,17 @@ def train_step(spec: ClassifierSpec, state: ClassifierState, batch: dict,
 def eval_step(spec: ClassifierSpec, state: ClassifierState, batch: dict) -> jax.Array:
   """Float32 logits of `batch['image']` in inference mode (running BatchNorm statistics).
 
-  The variables are the moving average when the state keeps one. With `spec.tta_flip` the logits are
-  the mean of those of the images and of their mirror images.
+  The variables are the moving average when the state keeps one. With `spec.tta_flip` / `spec.tta_shift`
+  the logits are the mean over the mirrored / shifted views too (`ClassifierSpec`).
   """
   variables = state.ema if state.ema is not None else {"params": state.params,
                                                        "batch_stats": state.batch_stats}
-  images = batch["image"]
-  logits = spec.model.apply(variables, images, train=False).astype(jnp.float32)
+  views = [batch["image"]]
+  if spec.tta_shift:
+    s, (h, w) = spec.tta_shift, views[0].shape[1:3]
+    padded = jnp.pad(views[0], ((0, 0), (s, s), (s, s), (0, 0)), mode="edge")
+    views += [padded[:, s + dy:s + dy + h, s + dx:s + dx + w] for dy, dx in ((s, 0), (-s, 0), (0, s), (0, -s))]
   if spec.tta_flip:
-    flipped = spec.model.apply(variables, images[:, :, ::-1], train=False).astype(jnp.float32)
-    logits = (logits + flipped) / 2
-  return logits
+    views += [v[:, :, ::-1] for v in views]
+  logits = [spec.model.apply(variables, v, train=False).astype(jnp.float32) for v in views]
+  return sum(logits) / len(logits)

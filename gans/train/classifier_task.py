@@ -2,8 +2,8 @@
 
 Config keys read here (see `configs.common.classifier_config`): `model` (`name` plus keyword arguments
 of the registered constructor, `dtype` by name), `optimizer` (`gans.train.optim.make`),
-`decay_norm_and_bias`, `label_smoothing`, `tta_flip`, `freeze`, `init_from`, `init_from_exclude`,
-`eval_split`, `eval_batch_size`, `eval_preprocess`.
+`decay_norm_and_bias`, `label_smoothing`, `tta_flip`, `tta_shift`, `freeze`, `init_from`, `init_from_exclude`,
+`data_init_images`, `eval_split`, `eval_batch_size`, `eval_preprocess`.
 
 Evaluation is one ordered pass over the whole evaluation split: the last, partial batch is padded and
 masked, so every example counts exactly once.
@@ -70,8 +70,16 @@ def build_spec(config: ConfigDict, num_classes: int) -> classifier_step.Classifi
     tx = optax.multi_transform({TRAINED: tx, FROZEN: optax.set_to_zero()}, labels)
   return classifier_step.ClassifierSpec(
       model=build_model(config, num_classes), tx=tx, num_classes=num_classes,
-      label_smoothing=config.label_smoothing, tta_flip=config.get("tta_flip", False), freeze=freeze,
+      label_smoothing=config.label_smoothing, tta_flip=config.get("tta_flip", False),
+      tta_shift=_tta_shift(config), freeze=freeze,
       accum_steps=optim.accum_steps(config), ema_decay=_ema_decay(config))
+
+
+def _tta_shift(config: ConfigDict) -> int:
+  shift = config.get("tta_shift", 0)
+  if not isinstance(shift, int) or shift < 0:
+    raise UserError(f"tta_shift must be a non-negative integer number of pixels, got {shift!r}")
+  return shift
 
 
 def _ema_decay(config: ConfigDict) -> float:
@@ -144,8 +152,9 @@ def merge_matching(fresh, loaded, exclude: str = ""):
 # --- evaluation input: one ordered pass over a split
 
 
-def eval_dataset(config: ConfigDict, split: str) -> tuple[tf.data.Dataset, int]:
-  """This process's share of `split`, in order, preprocessed by `config.eval_preprocess`; and its size.
+def eval_dataset(config: ConfigDict, split: str, per_process: bool = True) -> tuple[tf.data.Dataset, int]:
+  """This process's share of `split` (all of it if not `per_process`), in order, preprocessed by
+  `config.eval_preprocess`; and its size.
 
   The size returned is the largest share of any process, so all processes run the same number of
   batches.
@@ -159,13 +168,19 @@ def eval_dataset(config: ConfigDict, split: str) -> tuple[tf.data.Dataset, int]:
   shape = builder.info.features["image"].shape
   eval_config = ConfigDict({"image_size": config.get("image_size"), "preprocess": config.eval_preprocess})
   op = preprocess.build(pipeline.preprocess_spec(eval_config, shape))
-  ds = builder.as_dataset(split=tfds.split_for_jax_process(split), shuffle_files=False)
+  ds = builder.as_dataset(split=tfds.split_for_jax_process(split) if per_process else split, shuffle_files=False)
   seed = tf.constant([0, 0], tf.int64)
 
   def prep(ex):
     return {"image": op(ex["image"], seed), "label": tf.cast(ex["label"], tf.int32)}
   ds = ds.batch(1024).map(prep, num_parallel_calls=tf.data.AUTOTUNE)
-  return ds.unbatch().cache(), math.ceil(total / jax.process_count())
+  return ds.unbatch().cache(), math.ceil(total / (jax.process_count() if per_process else 1))
+
+
+def first_train_images(config: ConfigDict, n: int) -> np.ndarray:
+  """The first `n` training images, preprocessed for evaluation (no augmentation); the same on every process."""
+  ds, _ = eval_dataset(config, f"train[:{n}]", per_process=False)
+  return np.concatenate([b["image"] for b in ds.batch(1024).as_numpy_iterator()])
 
 
 def padded_batches(ds: tf.data.Dataset, num_examples: int, global_batch: int, mesh) -> Iterator[dict]:
@@ -245,12 +260,23 @@ class ClassifierTask:
     self._exclude = _compile("init_from_exclude", config.get("init_from_exclude", ""))
     self._loaded = None
     self._eval = None
+    self._data_params = None
+    n = config.get("data_init_images", 0)
+    if n:  # parameters the model computes from training data (e.g. airbench's whitening conv)
+      data_init = getattr(self.spec.model, "data_init", None)
+      if data_init is None:
+        raise UserError(f"data_init_images: model {config.model.name!r} has no data-dependent initialisation")
+      self._data_params = data_init(first_train_images(config, n))
     # The state keeps the sharding the loop gave it (replicated or FSDP); the batch comes sharded.
     self._sums = jax.jit(functools.partial(batch_sums, self.spec), out_shardings=parallel.replicated(mesh))
 
   def init(self, rng: jax.Array) -> classifier_step.ClassifierState:
     """Fresh state; with `config.init_from`, parameters and statistics copied where path and shape match."""
     state = classifier_step.init_state(self.spec, rng, self.data.shape)
+    if self._data_params is not None:
+      params, n = merge_matching(state.params, self._data_params)
+      logging.info("data_init: %d parameter tensors set from %d training images", n, self.config.data_init_images)
+      state = state.replace(params=params, opt_state=self.spec.tx.init(params))
     if self.config.get("freeze") and not any(jax.tree.leaves(path_mask(state.params, self.spec.freeze))):
       raise UserError(f"freeze: {self.spec.freeze!r} matches no parameter path")
     if not self.config.get("init_from"):
