@@ -16,7 +16,7 @@ from absl import flags
 from gans import reports
 from launch import common
 
-CONFIGS = ("lenet5_fashion_mnist", "resnet20_fashion_mnist")
+CONFIGS = ("lenet5_fashion_mnist", "resnet20_fashion_mnist", "airbench_fashion_mnist")
 flags.DEFINE_list("classifier_configs", list(CONFIGS), "Config names under configs/.")
 flags.DEFINE_string("classifier_workroot", "workdirs", "Where the runs live (<root>/<config>, as in the configs' "
                     "own commands).")
