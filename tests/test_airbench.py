@@ -154,6 +154,11 @@ def test_data_init_images_on_a_model_without_data_init_is_a_user_error(monkeypat
     _airbench_task(monkeypatch, images, model={"name": "lenet5"}, data_init_images=4)
 
 
+def test_negative_data_init_images_is_a_user_error(monkeypatch):
+  with pytest.raises(UserError, match="data_init_images"):
+    _airbench_task(monkeypatch, np.zeros((4, 12, 12, 1), np.float32), data_init_images=-1)
+
+
 def test_first_train_images_are_the_unaugmented_start_of_the_train_split(data_dir):
   c = common.fashion_mnist_classifier("x", "airbench", epochs=1, learning_rate=0.1, weight_decay=0.0)
   c.data_dir = data_dir

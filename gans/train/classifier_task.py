@@ -262,6 +262,8 @@ class ClassifierTask:
     self._eval = None
     self._data_params = None
     n = config.get("data_init_images", 0)
+    if not isinstance(n, int) or n < 0:
+      raise UserError(f"data_init_images must be a non-negative number of images, got {n!r}")
     if n:  # parameters the model computes from training data (e.g. airbench's whitening conv)
       data_init = getattr(self.spec.model, "data_init", None)
       if data_init is None:
