@@ -5,7 +5,6 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
 from configs import common
@@ -14,7 +13,7 @@ from gans.data.pipeline import DataSpec
 from gans.errors import UserError
 from gans.models import classifiers
 from gans.models.classifiers import airbench
-from gans.train import classifier_step, classifier_task
+from gans.train import classifier_task
 
 
 def _count(tree) -> int:
@@ -69,28 +68,16 @@ def test_logit_scale_multiplies_the_logits():
   np.testing.assert_allclose(a, b / 9, rtol=1e-6, atol=1e-7)
 
 
-def test_sgd_steps_lower_the_training_loss():
+def test_sgd_steps_lower_the_training_loss(monkeypatch):
   x, y = _batch()
-  model = classifiers.create("airbench", num_classes=10, widths=(8, 16, 16), logit_scale=1.0)
-  variables = model.init(jax.random.key(0), x)
-  opt = optax.sgd(0.1, momentum=0.9)
-
-  @jax.jit
-  def step(params, stats, opt_state):
-    def loss_fn(p):
-      logits, new = model.apply({"params": p, "batch_stats": stats}, x, train=True, mutable=["batch_stats"])
-      return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean(), new["batch_stats"]
-    (loss, stats), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
-    updates, opt_state = opt.update(grads, opt_state)
-    return optax.apply_updates(params, updates), stats, opt_state, loss
-
-  params, stats, opt_state = variables["params"], variables["batch_stats"], opt.init(variables["params"])
-  losses = []
+  task = _airbench_task(monkeypatch, None, shape=(28, 28, 1), model={"name": "airbench", "widths": (8, 16, 16),
+                                                                     "logit_scale": 1.0}, label_smoothing=0.0)
+  state, step, losses = task.init(jax.random.key(0)), jax.jit(task.step), []
   for _ in range(8):
-    params, stats, opt_state, loss = step(params, stats, opt_state)
-    losses.append(float(loss))
+    state, metrics = step(state, {"image": x, "label": y}, jax.random.key(1))
+    losses.append(float(metrics["loss"]))
   assert np.all(np.isfinite(losses)) and losses[-1] < 0.5 * losses[0]
-  assert not np.allclose(stats["group1_bn1"]["mean"], 0)  # running statistics follow the batches
+  assert not np.allclose(state.batch_stats["group1_bn1"]["mean"], 0)  # running statistics follow the batches
 
 
 @pytest.mark.parametrize("kwargs", [{"widths": (32, 0, 128)}, {"logit_scale": 0.0}, {"num_classes": 0}])
@@ -121,7 +108,7 @@ def test_whitening_kernel_whitens_patches_under_a_real_conv():
   assert ratios[0] < ratios[-1] <= 1.0
 
 
-def _airbench_task(monkeypatch, images, **overrides):
+def _airbench_task(monkeypatch, images, shape=(12, 12, 1), **overrides):
   monkeypatch.setattr(classifier_task, "first_train_images", lambda config, n: images[:n])
   c = common.classifier_config()
   c.model = {"name": "airbench", "widths": (4, 8, 8), "logit_scale": 1.0}
@@ -129,7 +116,7 @@ def _airbench_task(monkeypatch, images, **overrides):
   c.optimizer = common.optimizer("sgd", 0.1, momentum=0.9)
   c.model = overrides.pop("model", c.model)
   c.update(overrides)
-  return classifier_task.ClassifierTask(c, DataSpec((12, 12, 1), 10, 100), parallel.make_mesh(1))
+  return classifier_task.ClassifierTask(c, DataSpec(shape, 10, 100), parallel.make_mesh(1))
 
 
 def test_data_init_images_sets_the_whitening_kernel_and_freeze_keeps_it(monkeypatch):
