@@ -3,7 +3,7 @@
 
   python -m launch.train --config configs/acgan_fashion_mnist.py --workdir workdirs/acgan_fashion_mnist
 """
-from configs import dcgan_fashion_mnist, acgan_ring8
+from configs import acgan_ring8, dcgan_fashion_mnist
 
 
 def get_config():

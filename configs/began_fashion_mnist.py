@@ -3,7 +3,7 @@
 
   python -m launch.train --config configs/began_fashion_mnist.py --workdir workdirs/began_fashion_mnist
 """
-from configs import common, dcgan_fashion_mnist, began_ring8
+from configs import began_ring8, common, dcgan_fashion_mnist
 
 
 def get_config():

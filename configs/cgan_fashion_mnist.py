@@ -3,7 +3,7 @@
 
   python -m launch.train --config configs/cgan_fashion_mnist.py --workdir workdirs/cgan_fashion_mnist
 """
-from configs import dcgan_fashion_mnist, cgan_ring8
+from configs import cgan_ring8, dcgan_fashion_mnist
 
 
 def get_config():

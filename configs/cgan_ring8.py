@@ -6,7 +6,7 @@
 
 `variant(c)` sets this variant's keys on any GAN config; the grid25 and Fashion-MNIST configs reuse it.
 """
-from configs import common, nsgan_ring8
+from configs import nsgan_ring8
 
 
 def variant(c):

@@ -1,4 +1,4 @@
-"""LeNet-5 (LeCun et al. 1998) on Fashion-MNIST: 28x28 edge-padded to 32x32, a trainable 84 -> 10 output.
+r"""LeNet-5 (LeCun et al. 1998) on Fashion-MNIST: 28x28 edge-padded to 32x32, a trainable 84 -> 10 output.
 
   python -m launch.train --config configs/lenet5_fashion_mnist.py --workdir workdirs/lenet5_fashion_mnist
 

@@ -7,7 +7,7 @@ order) plus all data unlabelled; feature-matching G loss; minibatch discriminati
 
 `variant(c)` sets this variant's keys on any GAN config; the grid25 and Fashion-MNIST configs reuse it.
 """
-from configs import common, nsgan_ring8
+from configs import nsgan_ring8
 
 
 def variant(c):

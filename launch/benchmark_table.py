@@ -20,8 +20,8 @@ import time
 
 from absl import flags
 
-from gans.errors import UserError
 from gans import reports
+from gans.errors import UserError
 from launch import common
 
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"

@@ -31,6 +31,7 @@ def param_count(config) -> int:
   """Trainable parameters of the config's model on its dataset's image shape."""
   import jax  # pylint: disable=g-import-not-at-top
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
+
   from gans.data import pipeline  # pylint: disable=g-import-not-at-top
   from gans.models import summary  # pylint: disable=g-import-not-at-top
   from gans.train import classifier_task  # pylint: disable=g-import-not-at-top

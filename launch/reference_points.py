@@ -49,6 +49,7 @@ def real_vs_real(config, split: str, reference_split: str, extractor, cache_dir:
 def untrained(config, extractor, num: int, reference_split: str, cache_dir: str) -> dict:
   """Metrics of the config's generator at initialisation."""
   import jax  # pylint: disable=g-import-not-at-top
+
   from gans import parallel  # pylint: disable=g-import-not-at-top
   from gans.data import pipeline  # pylint: disable=g-import-not-at-top
   from gans.metrics import evaluator  # pylint: disable=g-import-not-at-top
@@ -71,8 +72,8 @@ def table(rows: list[tuple[str, dict]], extractor_protocol: dict, num: int, spli
 
 def main(argv):
   del argv
-  from gans.metrics import evaluator, features  # pylint: disable=g-import-not-at-top
   from gans import reports  # pylint: disable=g-import-not-at-top
+  from gans.metrics import evaluator, features  # pylint: disable=g-import-not-at-top
   config = FLAGS.config
   ext = features.get_extractor(FLAGS.extractor)
   rows = []

@@ -2,8 +2,8 @@
 
 Usage: python tests/multihost_worker.py PROCESS_ID NUM_PROCESSES PORT WORKDIR OUT.npz CONFIG (e.g. nsgan_ring8)
 """
-import os
 import importlib
+import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -1,8 +1,8 @@
 """Tests for launch.benchmark_table: the README table writer and the matmul peak measurement."""
 import pytest
 
-from gans.errors import UserError
 from gans import reports
+from gans.errors import UserError
 from launch import benchmark_table as bt
 
 _ROW = {"experiment": "dcgan_fashion_mnist", "devices": 1, "batch_size": 64, "ms_per_step": 123.456,
@@ -72,7 +72,9 @@ def test_benchmark_of_a_split_step_counts_every_critic_update():
   # wgan_ring8 has n_critic = 5: the launcher compiles the D update once, and the FLOPs per step must
   # still be 5 D updates + 1 G update, as XLA counts them for the whole step jitted in one piece.
   import functools  # pylint: disable=g-import-not-at-top
+
   import jax
+
   from configs import wgan_ring8
   from gans import benchmark, parallel
   from gans.data import pipeline

@@ -1,6 +1,5 @@
 """Classifier training: loss and metrics against hand formulas, label smoothing, freezing, init_from,
 flip TTA, purity, 1 vs 4 devices, padded evaluation, new preprocessing ops, and one end-to-end run."""
-import functools
 import json
 import math
 import os
@@ -432,7 +431,8 @@ def test_gradient_accumulation_must_divide_the_batch(tiny):
 
 def test_classifier_table_trains_once_and_reports(data_dir, tmp_path):
   from gans import reports  # pylint: disable=g-import-not-at-top
-  from launch import classifier_table, common as launch_common  # pylint: disable=g-import-not-at-top
+  from launch import classifier_table  # pylint: disable=g-import-not-at-top
+  from launch import common as launch_common
   c = launch_common.experiment_config("lenet5_fashion_mnist", steps=3)
   c.update(dict(data_dir=data_dir, log_every=1, eval_every=3, checkpoint_every=3, num_devices=1))
   workdir = str(tmp_path / "lenet")

@@ -12,11 +12,10 @@ import scipy.linalg
 from PIL import Image
 
 from configs import common, dcgan_mnist_5k, nsgan_ring8
-from gans.data import sources
+from gans.data import sources, toy
 from gans.errors import UserError
 from gans.metrics import evaluator, features, stats
 from gans.metrics.mode_coverage import mode_coverage
-from gans.data import toy
 from gans.train import loop
 from launch import plot
 

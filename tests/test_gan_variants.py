@@ -3,7 +3,6 @@ papers' formulas (ACGAN, InfoGAN, SGAN, BEGAN, PacGAN, minibatch discrimination,
 import functools
 import importlib
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -4,11 +4,11 @@ import functools
 import jax
 import numpy as np
 import pytest
+from test_gan_step import _batch, _max_diff, _spec  # shared helpers of the GAN step tests
 
 from gans import parallel
 from gans.models.gan import mlp
 from gans.train import gan_step
-from test_gan_step import _batch, _max_diff, _spec  # shared helpers of the GAN step tests
 
 
 def test_fsdp_mesh_shards_large_leaves_and_matches_one_device():
@@ -64,7 +64,10 @@ def test_step_loop_makes_no_host_transfers():
 
 @pytest.mark.parametrize("model", ["gan", "classifier"])  # two tests, so pytest -n 2 runs them side by side
 def test_dcgan_and_resnet_with_batchnorm_match_across_1_2_8_devices(model):
-  import json, os, subprocess, sys  # pylint: disable=g-import-not-at-top,multiple-imports
+  import json
+  import os
+  import subprocess
+  import sys  # pylint: disable=g-import-not-at-top,multiple-imports
   worker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "device_equality_worker.py")
   out = subprocess.run([sys.executable, worker, model], capture_output=True, text=True, timeout=600,
                        check=True).stdout

@@ -9,7 +9,6 @@ from gans.data import toy
 from gans.errors import UserError
 from gans.metrics.mode_coverage import mode_coverage
 
-
 # ---------------------------------------------------------------------------------------- mixtures
 
 

@@ -11,8 +11,14 @@ from gans.metrics import mode_coverage
 from gans.metrics.evaluator import evaluate_workdir, reference_stats
 from gans.metrics.features import Extractor, get_extractor, to_uint8, tree_sha256
 from gans.metrics.inception_fid import FIDInceptionV3, load_params
-from gans.metrics.stats import (density_coverage, fid_from_features, frechet_distance, inception_score,
-                                kernel_inception_distance, precision_recall)
+from gans.metrics.stats import (
+                                density_coverage,
+                                fid_from_features,
+                                frechet_distance,
+                                inception_score,
+                                kernel_inception_distance,
+                                precision_recall,
+)
 
 __all__ = [
     "Extractor", "FIDInceptionV3", "density_coverage", "evaluate_workdir", "fid_from_features",

@@ -61,6 +61,7 @@ def reference_protocol(config: ConfigDict, split: str, extractor: features_lib.E
 def _real_images(config: ConfigDict, protocol: dict, chunk: int = 1000):
   """Iterator over the reference split's uint8 images in order, in chunks, preprocessed per `protocol`."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
   from gans.data import preprocess  # pylint: disable=g-import-not-at-top
   op = preprocess.build("" if protocol["preprocess"] == "none" else protocol["preprocess"])
   seed = tf.constant([0, 0], tf.int64)

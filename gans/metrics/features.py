@@ -175,6 +175,7 @@ def classifier_extractor(workdir: str, batch_size: int = 200) -> Extractor:
   """Penultimate features and logits of the classifier trained in `workdir` (latest checkpoint)."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   from ml_collections import ConfigDict  # pylint: disable=g-import-not-at-top
+
   from gans.data import pipeline, preprocess  # pylint: disable=g-import-not-at-top
   from gans.train import loop  # pylint: disable=g-import-not-at-top
   workdir = os.path.abspath(os.path.expanduser(workdir))

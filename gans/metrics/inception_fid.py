@@ -30,9 +30,9 @@ import numpy as np
 
 from gans.errors import UserError
 from gans.models.classifiers.blocks import BasicConv
+
 # pylint: disable=g-importing-member,protected-access
-from gans.models.classifiers.inception import (_V3_B, _V3_D, Mixed, _col, _pool, _row, _stem, _v3_a, _v3_c,
-                                               tower)
+from gans.models.classifiers.inception import _V3_B, _V3_D, Mixed, _col, _pool, _row, _stem, _v3_a, _v3_c, tower
 
 INPUT_SIZE = 299
 NUM_LOGITS = 1008

@@ -18,7 +18,8 @@ from ml_collections import ConfigDict
 from gans import checkpoint, parallel
 from gans.data import pipeline
 from gans.errors import DivergedError, UserError
-from gans.train import gan_step, writer as writer_lib
+from gans.train import gan_step
+from gans.train import writer as writer_lib
 
 log = logging.getLogger(__name__)
 

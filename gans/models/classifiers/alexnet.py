@@ -30,8 +30,15 @@ import jax.numpy as jnp
 from jax import lax
 
 from gans.models.classifiers import register
-from gans.models.classifiers.blocks import (adaptive_avg_pool, check_args, check_config, check_rate,
-                                            fc_head, max_pool, torch_default_init)
+from gans.models.classifiers.blocks import (
+  adaptive_avg_pool,
+  check_args,
+  check_config,
+  check_rate,
+  fc_head,
+  max_pool,
+  torch_default_init,
+)
 
 
 def local_response_norm(x: jnp.ndarray, size: int = 5, alpha: float = 1e-4, beta: float = 0.75,

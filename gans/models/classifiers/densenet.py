@@ -22,8 +22,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.blocks import (BNReLUConv, batch_norm, check_args, check_config,
-                                            classifier_head, stem)
+from gans.models.classifiers.blocks import BNReLUConv, batch_norm, check_args, check_config, classifier_head, stem
 
 # torchvision DenseNet: kaiming_normal_ (fan_in, gain sqrt(2)) for convs.
 _conv_init = nn.initializers.variance_scaling(2.0, "fan_in", "normal")

@@ -20,8 +20,16 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.blocks import (BNReLUConv, batch_norm, check_args, check_config,
-                                            check_rate, classifier_head, stem, torch_default_init)
+from gans.models.classifiers.blocks import (
+  BNReLUConv,
+  batch_norm,
+  check_args,
+  check_config,
+  check_rate,
+  classifier_head,
+  stem,
+  torch_default_init,
+)
 
 DualPath = tuple[jnp.ndarray, jnp.ndarray]
 # timm keeps PyTorch's default init; its BatchNorms use eps 1e-3.

@@ -37,9 +37,16 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.blocks import (BasicConv, adaptive_avg_pool, check_args, check_config,
-                                            check_rate, classifier_head, max_pool,
-                                            torch_default_init)
+from gans.models.classifiers.blocks import (
+  BasicConv,
+  adaptive_avg_pool,
+  check_args,
+  check_config,
+  check_rate,
+  classifier_head,
+  max_pool,
+  torch_default_init,
+)
 
 # A BasicConv spec: (features, kernel[, stride[, padding]]); kernel/padding an int or (h, w) pair.
 Spec = tuple

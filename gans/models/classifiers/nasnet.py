@@ -29,8 +29,7 @@ import jax.numpy as jnp
 from gans.errors import UserError
 from gans.models import layers
 from gans.models.classifiers import register
-from gans.models.classifiers.blocks import (batch_norm, check_args, check_config, check_rate,
-                                            classifier_head)
+from gans.models.classifiers.blocks import batch_norm, check_args, check_config, check_rate, classifier_head
 
 _he_normal = nn.initializers.variance_scaling(2.0, "fan_in", "truncated_normal")  # keras he_normal
 _glorot = nn.initializers.xavier_uniform()  # keras default for SeparableConv2D and Dense kernels

@@ -24,8 +24,15 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from gans.models.classifiers import register
-from gans.models.classifiers.blocks import (adaptive_avg_pool, batch_norm, check_args, check_config,
-                                            check_rate, fc_head, kaiming_fan_out_init)
+from gans.models.classifiers.blocks import (
+  adaptive_avg_pool,
+  batch_norm,
+  check_args,
+  check_config,
+  check_rate,
+  fc_head,
+  kaiming_fan_out_init,
+)
 
 _WIDTHS = (64, 128, 256, 512, 512)
 # Convs per stage: Table 1 columns A, B, D, E.

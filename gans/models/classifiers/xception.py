@@ -24,8 +24,7 @@ import jax.numpy as jnp
 
 from gans.models import layers
 from gans.models.classifiers import register
-from gans.models.classifiers.blocks import (BasicConv, batch_norm, check_args, check_config,
-                                            check_rate, classifier_head)
+from gans.models.classifiers.blocks import BasicConv, batch_norm, check_args, check_config, check_rate, classifier_head
 
 # Keras' default, glorot-uniform; its fan_avg is the same for Keras' and Flax's depthwise layouts.
 _init = nn.initializers.glorot_uniform()

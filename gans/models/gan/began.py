@@ -16,7 +16,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gans.models.gan import dcgan
+from gans.errors import UserError
+from gans.models.gan import ARCHITECTURES, dcgan
+from gans.models.gan import dtype as gan_dtype
 
 
 def _conv(n, dtype):
@@ -105,3 +107,18 @@ class Discriminator(nn.Module):
     recon = Decoder(x.shape[1:], self.width, self.hidden, False, self.dtype)(h)
     err = jnp.abs(x.astype(jnp.float32) - recon)
     return jnp.mean(err.reshape(x.shape[0], -1), axis=1)
+
+
+@ARCHITECTURES.register("began")
+def build(model_config, data_shape: tuple[int, ...], d_heads: dict):
+  """`model_config`: g_width, d_width, g_hidden, d_hidden, h_dim, dtype. The discriminator is an
+  autoencoder: it has no extra heads."""
+  if d_heads:
+    raise UserError(f"began's autoencoder discriminator has no extra heads; got {sorted(d_heads)}")
+  if len(data_shape) == 3 and data_shape[0] != data_shape[1]:
+    raise UserError(f"began needs square images [S, S, C] or flat data, got data of shape {data_shape}")
+  dtype = gan_dtype(model_config)
+  return (Generator(out_shape=data_shape, width=model_config.g_width, hidden=tuple(model_config.g_hidden),
+                    dtype=dtype),
+          Discriminator(h_dim=model_config.get("h_dim", 64), width=model_config.d_width,
+                        hidden=tuple(model_config.d_hidden), dtype=dtype))

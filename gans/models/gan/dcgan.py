@@ -18,7 +18,8 @@ import jax.numpy as jnp
 
 from gans.errors import UserError
 from gans.models import layers
-from gans.models.gan import heads
+from gans.models.gan import ARCHITECTURES, heads
+from gans.models.gan import dtype as gan_dtype
 
 _init = nn.initializers.normal(0.02)  # Radford et al. 2016, sec. 4
 
@@ -86,3 +87,15 @@ class Discriminator(nn.Module):
     h = x.reshape(x.shape[0], -1)
     return heads.outputs(h, train, **(self.heads or {}), spectral_norm=self.spectral_norm, kernel_init=_init,
                          dtype=self.dtype)
+
+
+@ARCHITECTURES.register("dcgan")
+def build(model_config, data_shape: tuple[int, ...], d_heads: dict):
+  """`model_config`: g_width, d_width, d_batch_norm, spectral_norm (which drops D's BatchNorm), dtype."""
+  if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
+    raise UserError(f"dcgan needs square images [S, S, C], got data of shape {data_shape}")
+  sn = bool(model_config.get("spectral_norm", False))
+  dtype = gan_dtype(model_config)
+  return (Generator(image_size=data_shape[0], channels=data_shape[2], width=model_config.g_width, dtype=dtype),
+          Discriminator(width=model_config.d_width, batch_norm=model_config.get("d_batch_norm", True) and not sn,
+                        dtype=dtype, spectral_norm=sn, heads=d_heads))

@@ -10,7 +10,8 @@ import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
 
-from gans.models.gan import heads
+from gans.models.gan import ARCHITECTURES, heads
+from gans.models.gan import dtype as gan_dtype
 
 
 def _concat(x, cond):
@@ -48,3 +49,13 @@ class Discriminator(nn.Module):
     for h in self.hidden:
       x = nn.leaky_relu(heads.dense(h, self.spectral_norm, train, self.dtype)(x), 0.2)
     return heads.outputs(x, train, **(self.heads or {}), spectral_norm=self.spectral_norm, dtype=self.dtype)
+
+
+@ARCHITECTURES.register("mlp")
+def build(model_config, data_shape: tuple[int, ...], d_heads: dict):
+  """`model_config`: g_hidden, d_hidden, spectral_norm, dtype. Image data gets a tanh output."""
+  dtype = gan_dtype(model_config)
+  return (Generator(out_shape=data_shape, hidden=tuple(model_config.g_hidden), tanh_output=len(data_shape) > 1,
+                    dtype=dtype),
+          Discriminator(hidden=tuple(model_config.d_hidden), dtype=dtype,
+                        spectral_norm=bool(model_config.get("spectral_norm", False)), heads=d_heads))
