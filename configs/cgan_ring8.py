@@ -11,7 +11,7 @@ from configs import nsgan_ring8
 
 def variant(c):
   """This variant's loss / penalty / options, on top of any GAN config."""
-  c.aux = "cgan"
+  c.variant = "cgan"
   return c
 
 

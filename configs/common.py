@@ -50,7 +50,7 @@ def gan_config() -> ml_collections.ConfigDict:
   c.weight_clip = 0.0
   c.ema_decay = 0.0
   # Variants (gans.train.gan_step): auxiliary objective, feature matching, packing, BEGAN, SGAN.
-  c.aux = "none"  # none | cgan | acgan | infogan | sgan
+  c.variant = "unconditional"  # unconditional | cgan | acgan | infogan | sgan (gans.train.gan_variants)
   c.aux_weight = 1.0  # lambda of the class / mutual-information / supervised terms
   c.info = ml_collections.ConfigDict({"categories": 10, "continuous": 2})  # InfoGAN codes (Chen et al. 2016)
   c.feature_matching = False  # G loss = ||E f(x) - E f(G(z))||^2 (Salimans et al. 2016, sec. 3.1)

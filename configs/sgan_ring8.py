@@ -12,7 +12,7 @@ from configs import nsgan_ring8
 
 def variant(c):
   """This variant's loss / penalty / options, on top of any GAN config."""
-  c.aux = "sgan"
+  c.variant = "sgan"
   c.loss = "nsgan"  # D's unsupervised terms; G uses feature matching
   c.feature_matching = True
   c.model.minibatch_kernels = 50

@@ -11,14 +11,7 @@ from ml_collections import ConfigDict
 
 from gans import parallel
 from gans.data import pipeline
-from gans.train import gan_step, loop
-
-
-def _flops(compiled) -> float:
-  """FLOPs of one call of a compiled function, from XLA's cost analysis (0 when it gives none)."""
-  cost = compiled.cost_analysis()
-  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-  return float((cost or {}).get("flops", 0.0))
+from gans.train import loop
 
 
 def input_throughput(config: ConfigDict, batches: int = 50, warmup: int = 5) -> float:
@@ -47,12 +40,7 @@ def benchmark(config: ConfigDict, steps: int = 20, warmup: int = 2, input_batche
   state = sharded.init(rng)
   batch = next(pipeline.train_batches(config, mesh, task.examples_per_step))
   t0 = time.perf_counter()
-  if isinstance(sharded.step, gan_step.SplitStep):  # n_critic x the D update, then the G update
-    compiled = sharded.step.compile(state, batch, rng)
-    flops = compiled.n_critic * _flops(compiled.critic) + _flops(compiled.generator)
-  else:
-    compiled = sharded.step.lower(state, batch, rng).compile()
-    flops = _flops(compiled)
+  compiled, flops = sharded.step.compile(state, batch, rng)
   compile_s = time.perf_counter() - t0
   times = []
   for i in range(warmup + steps):

@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from gans.errors import UserError
+from gans.registry import Registry
 
 Array = jax.Array
 
@@ -171,26 +172,24 @@ def infogan_mi_lower_bound(q_out: Array, categorical: Array, continuous: Array) 
   return log_q + entropy
 
 
-_REGISTRY: dict[str, Callable[..., GANLoss]] = {
-    "minimax": lambda: GANLoss("minimax", _bce_d_loss, _minimax_g_loss),
-    "nsgan": lambda: GANLoss("nsgan", _bce_d_loss, _nsgan_g_loss),
-    "lsgan": lsgan,
-    "wasserstein": lambda: GANLoss("wasserstein", _wasserstein_d_loss, _wasserstein_g_loss),
-    # Same G term as WGAN: -E[D(G(z))] (Miyato et al. 2018 eq. 17).
-    "hinge": lambda: GANLoss("hinge", _hinge_d_loss, _wasserstein_g_loss),
-}  # `began` is not here: its D must be an autoencoder and its d_loss takes k_t (see gan_task).
-LOSS_NAMES = tuple(sorted(_REGISTRY))
+LOSSES: Registry[Callable[..., GANLoss]] = Registry("GAN loss")  # name -> factory(**options) -> GANLoss
+LOSSES.register("minimax", lambda: GANLoss("minimax", _bce_d_loss, _minimax_g_loss))
+LOSSES.register("nsgan", lambda: GANLoss("nsgan", _bce_d_loss, _nsgan_g_loss))
+LOSSES.register("lsgan", lsgan)
+LOSSES.register("wasserstein", lambda: GANLoss("wasserstein", _wasserstein_d_loss, _wasserstein_g_loss))
+# Same G term as WGAN: -E[D(G(z))] (Miyato et al. 2018 eq. 17).
+LOSSES.register("hinge", lambda: GANLoss("hinge", _hinge_d_loss, _wasserstein_g_loss))
+# Needs the autoencoder discriminator and k_t (gans.train.gan_tricks.BEGANEquilibrium).
+LOSSES.register("began", began)
 
 
 def get_loss(name: str, **kwargs: float) -> GANLoss:
-  """Returns the loss registered as `name`; kwargs go to its factory (only `lsgan` takes a, b, c).
+  """Returns the loss registered as `name`; kwargs go to its factory (`lsgan` takes a, b, c; `began` eta).
 
   Raises:
     UserError: unknown name or keyword.
   """
-  if name not in _REGISTRY:
-    raise UserError(f"Unknown GAN loss {name!r}; known: {', '.join(LOSS_NAMES)}.")
-  factory = _REGISTRY[name]
+  factory = LOSSES.get(name)
   allowed = set(inspect.signature(factory).parameters)
   unknown = sorted(set(kwargs) - allowed)
   if unknown:

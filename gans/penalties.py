@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from gans.errors import UserError
+from gans.registry import Registry
 
 Array = jax.Array
 Penalty = Callable[[Callable[[Array], Array], Array, Array, Array], Array]
@@ -126,13 +127,11 @@ def clip_weights(params: Any, c: float) -> Any:
   return jax.tree.map(lambda p: jnp.clip(p, -c, c), params)
 
 
-_REGISTRY: dict[str, Penalty] = {
-    "none": no_penalty,
-    "gradient_penalty": gradient_penalty,
-    "dragan": dragan_penalty,
-    "r1": r1_penalty,
-}
-PENALTY_NAMES = tuple(sorted(_REGISTRY))
+PENALTIES: Registry[Penalty] = Registry("penalty")
+PENALTIES.register("none", no_penalty)
+PENALTIES.register("gradient_penalty", gradient_penalty)
+PENALTIES.register("dragan", dragan_penalty)
+PENALTIES.register("r1", r1_penalty)
 _SIGNATURE_ARGS = ("d_fn", "real", "fake", "key")
 
 
@@ -143,9 +142,7 @@ def get_penalty(name: str, **kwargs: float) -> Penalty:
   Raises:
     UserError: unknown name or option.
   """
-  if name not in _REGISTRY:
-    raise UserError(f"Unknown penalty {name!r}; known: {', '.join(PENALTY_NAMES)}.")
-  fn = _REGISTRY[name]
+  fn = PENALTIES.get(name)
   allowed = set(inspect.signature(fn).parameters) - set(_SIGNATURE_ARGS)
   unknown = sorted(set(kwargs) - allowed)
   if unknown:

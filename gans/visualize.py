@@ -1,8 +1,12 @@
 """Pictures a person can look at: sample grids and 2-D scatter plots, written as PNG."""
 import os
 
+import matplotlib
 import numpy as np
 from PIL import Image
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
 
 def image_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2) -> np.ndarray:
@@ -40,9 +44,6 @@ def save_image_grid(images: np.ndarray, path: str, ncols: int | None = None) -> 
 
 def save_scatter(points: np.ndarray, path: str, modes: np.ndarray | None = None, title: str = "") -> str:
   """Scatter plot of 2-D samples (and the true modes as crosses) as PNG."""
-  import matplotlib
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
   ax.scatter(points[:, 0], points[:, 1], s=2, alpha=0.5)
@@ -53,4 +54,28 @@ def save_scatter(points: np.ndarray, path: str, modes: np.ndarray | None = None,
   fig.tight_layout()
   fig.savefig(path)
   plt.close(fig)
+  return path
+
+
+def save_confusion(matrix: np.ndarray, names, path: str, title: str = "") -> str:
+  """Saves a confusion matrix (rows = true, columns = predicted) as a PNG heat map with counts."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  k = len(matrix)
+  size = max(4.0, 0.5 * k + 2)
+  fig, ax = plt.subplots(figsize=(size, size), dpi=100)
+  ax.imshow(matrix, cmap="Blues")
+  if k <= 20:
+    for (i, j), v in np.ndenumerate(matrix):
+      ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7,
+              color="white" if v > matrix.max() / 2 else "black")
+    ax.set_xticks(range(k), names, rotation=90, fontsize=7)
+    ax.set_yticks(range(k), names, fontsize=7)
+  ax.set_xlabel("predicted")
+  ax.set_ylabel("true")
+  ax.set_title(title)
+  fig.tight_layout()
+  tmp = path + ".tmp.png"
+  fig.savefig(tmp)
+  plt.close(fig)
+  os.replace(tmp, path)
   return path

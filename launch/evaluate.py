@@ -29,8 +29,8 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  from gans.metrics import evaluator  # pylint: disable=g-import-not-at-top
-  result = evaluator.evaluate_workdir(
+  from gans import runs  # pylint: disable=g-import-not-at-top  # after absl parsed the flags
+  result = runs.evaluate_workdir(
       FLAGS.workdir, num=FLAGS.num, extractor=FLAGS.extractor, reference_split=FLAGS.reference_split,
       use_ema=FLAGS.use_ema, seed=FLAGS.seed, weights=FLAGS.fid_weights, cache_dir=FLAGS.cache_dir)
   print(json.dumps(result), flush=True)

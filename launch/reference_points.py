@@ -72,8 +72,11 @@ def table(rows: list[tuple[str, dict]], extractor_protocol: dict, num: int, spli
 
 def main(argv):
   del argv
-  from gans import reports  # pylint: disable=g-import-not-at-top
-  from gans.metrics import evaluator, features  # pylint: disable=g-import-not-at-top
+  from gans import (
+    reports,  # pylint: disable=g-import-not-at-top
+    runs,  # pylint: disable=g-import-not-at-top
+  )
+  from gans.metrics import features  # pylint: disable=g-import-not-at-top
   config = FLAGS.config
   ext = features.get_extractor(FLAGS.extractor)
   rows = []
@@ -90,7 +93,7 @@ def main(argv):
        untrained(config, ext, FLAGS.num, FLAGS.reference_split, FLAGS.cache_dir), t0)
   for workdir in FLAGS.workdirs:
     t0 = time.time()
-    result = evaluator.evaluate_workdir(workdir, FLAGS.num, ext, FLAGS.reference_split, cache_dir=FLAGS.cache_dir)
+    result = runs.evaluate_workdir(workdir, FLAGS.num, ext, FLAGS.reference_split, cache_dir=FLAGS.cache_dir)
     emit(f"{workdir} (step {result['step']})", result, t0)
   if FLAGS.reference_readme:
     body = table(rows, ext.protocol, FLAGS.num, FLAGS.reference_split)

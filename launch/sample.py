@@ -23,12 +23,14 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
-  from gans import visualize  # pylint: disable=g-import-not-at-top
+  from gans import runs, visualize  # pylint: disable=g-import-not-at-top  # after absl parsed the flags
   from gans.errors import UserError  # pylint: disable=g-import-not-at-top
-  from gans.train import loop  # pylint: disable=g-import-not-at-top
+  from gans.train.task import Sampler  # pylint: disable=g-import-not-at-top
   if FLAGS.num < 1:
     raise UserError(f"--num must be positive, got {FLAGS.num}")
-  _, task, state, step = loop.restore_task(FLAGS.workdir)
+  config, task, state, step = runs.restore_task(FLAGS.workdir)
+  if not isinstance(task, Sampler):
+    raise UserError(f"{FLAGS.workdir} holds a {config.get('task', 'gan')} run, which draws no samples")
   labels = None
   if FLAGS.labels:
     if not task.conditional:

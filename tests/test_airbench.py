@@ -9,6 +9,7 @@ import pytest
 
 from configs import common
 from gans import parallel
+from gans.data import eval_input
 from gans.data.pipeline import DataSpec
 from gans.errors import UserError
 from gans.models import classifiers
@@ -149,9 +150,9 @@ def test_negative_data_init_images_is_a_user_error(monkeypatch):
 def test_first_train_images_are_the_unaugmented_start_of_the_train_split(data_dir):
   c = common.fashion_mnist_classifier("x", "airbench", epochs=1, learning_rate=0.1, weight_decay=0.0)
   c.data_dir = data_dir
-  images = classifier_task.first_train_images(c, 5)
+  images = eval_input.first_train_images(c, 5)
   assert images.shape == (5, 28, 28, 1) and images.dtype == np.float32
-  ds, _ = classifier_task.eval_dataset(c, "train", per_process=False)
+  ds, _ = eval_input.eval_dataset(c, "train", per_process=False)
   first = np.stack([ex["image"] for ex in ds.take(5).as_numpy_iterator()])
   np.testing.assert_array_equal(images, first)
   assert images.min() == -1.0 and images.max() <= 1.0  # value_range(-1,1), the black background at -1

@@ -13,8 +13,8 @@ import pytest
 import tensorflow as tf
 
 from configs import common
-from gans import checkpoint, errors, parallel
-from gans.data import preprocess
+from gans import checkpoint, errors, parallel, runs
+from gans.data import eval_input, preprocess
 from gans.data.pipeline import DataSpec
 from gans.models import classifiers
 from gans.train import classifier_step, classifier_task, loop
@@ -49,9 +49,9 @@ class Identity(nn.Module):
 def tiny(monkeypatch):
   """Registers `tiny` (and `identity`) for the duration of one test."""
   classifiers.names()  # load the real families first
-  monkeypatch.setitem(classifiers._REGISTRY, "tiny",
+  monkeypatch.setitem(classifiers.MODELS._items, "tiny",
                       lambda num_classes, small_inputs=False, dtype=jnp.float32: Tiny(num_classes, dtype))
-  monkeypatch.setitem(classifiers._REGISTRY, "identity",
+  monkeypatch.setitem(classifiers.MODELS._items, "identity",
                       lambda num_classes, small_inputs=False: Identity(num_classes))
 
 
@@ -225,7 +225,7 @@ def test_weight_ema_averages_updates_and_is_what_evaluation_and_init_from_use(ti
   mngr = checkpoint.manager(str(tmp_path / "src"), async_save=False)
   checkpoint.save(mngr, 3, raw[-1])
   mngr.close()
-  loaded = classifier_task.load_variables(str(tmp_path / "src"))
+  loaded, _ = checkpoint.load_variables(str(tmp_path / "src"))
   for a, b in zip(jax.tree.leaves(loaded), jax.tree.leaves(raw[-1].ema)):
     np.testing.assert_array_equal(a, b)
   assert _task(_config()).init(jax.random.key(0)).ema is None  # off by default: nothing extra kept
@@ -275,7 +275,7 @@ def test_padded_final_eval_batch_counts_each_example_once(tiny):
   task = _task(c, shape=(1, 1, K), devices=4)
   state = task.init(jax.random.key(0))
   ds = tf.data.Dataset.from_tensor_slices({"image": logits[:, None, None, :], "label": labels.astype(np.int32)})
-  batches = list(classifier_task.padded_batches(ds, 10, 4, task.mesh))
+  batches = list(eval_input.padded_batches(ds, 10, 4, task.mesh))
   assert len(batches) == 3 and [float(b["mask"].sum()) for b in batches] == [4, 4, 2]
   results, confusion = task.evaluate_batches(state, batches)
   assert results["examples"] == 10 and confusion.sum() == 10
@@ -386,7 +386,7 @@ def test_end_to_end_on_mnist_5k(tiny, tmp_path, data_dir):
   assert [l["step"] for l in lines if "loss" in l and "test_loss" not in l] == [3, 6]
   assert os.listdir(tmp_path / "run" / "confusion") == ["step_6.png"]
   # Resumed task from the workdir: same evaluation.
-  config, task, state, step = loop.restore_task(str(tmp_path / "run"), parallel.make_mesh(4))
+  config, task, state, step = runs.restore_task(str(tmp_path / "run"), parallel.make_mesh(4))
   assert step == 6
   again = task.evaluate(state, step, str(tmp_path / "eval"))
   assert again["test_accuracy"] == evals[-1]["test_accuracy"]
@@ -405,7 +405,7 @@ class Plain(nn.Module):
 @pytest.mark.parametrize("devices", [1, 4])
 def test_gradient_accumulation_equals_the_large_batch_step(monkeypatch, devices):
   classifiers.names()
-  monkeypatch.setitem(classifiers._REGISTRY, "plain", lambda num_classes, small_inputs=False: Plain(num_classes))
+  monkeypatch.setitem(classifiers.MODELS._items, "plain", lambda num_classes, small_inputs=False: Plain(num_classes))
   results = {}
   for k in (1, 4):
     c = _config(grad_accum_steps=k, batch_size=16)

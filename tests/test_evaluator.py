@@ -12,6 +12,7 @@ import scipy.linalg
 from PIL import Image
 
 from configs import common, dcgan_mnist_5k, nsgan_ring8
+from gans import runs
 from gans.data import sources, toy
 from gans.errors import UserError
 from gans.metrics import evaluator, features, stats
@@ -64,9 +65,9 @@ def gan_dir(tmp_path_factory, data_dir):
 
 
 def test_toy_run_gets_mode_coverage_of_the_requested_generator(ring_dir):
-  _, task, state, step = loop.restore_task(ring_dir)
-  ema = evaluator.evaluate_workdir(ring_dir, num=500, seed=3)
-  raw = evaluator.evaluate_workdir(ring_dir, num=500, seed=3, use_ema=False)
+  _, task, state, step = runs.restore_task(ring_dir)
+  ema = runs.evaluate_workdir(ring_dir, num=500, seed=3)
+  raw = runs.evaluate_workdir(ring_dir, num=500, seed=3, use_ema=False)
   ema_points = task.sample(state, 500, 3)
   raw_points = task.sample(state.replace(g_ema=None), 500, 3)
   assert not np.allclose(ema_points, raw_points)  # so the flag matters
@@ -79,7 +80,7 @@ def test_toy_run_gets_mode_coverage_of_the_requested_generator(ring_dir):
 
 
 def test_classifier_extractor_gives_head_input_and_logits(classifier_dir, classifier_ext):
-  _, task, state, _ = loop.restore_task(classifier_dir)
+  _, task, state, _ = runs.restore_task(classifier_dir)
   ext = classifier_ext
   images = np.random.default_rng(0).integers(0, 256, (7, 28, 28, 1), dtype=np.uint8)
   feats, logits = ext(images)
@@ -106,9 +107,9 @@ def _fid_scipy(a, b, eps=1e-6):
 
 def test_image_gan_metrics_with_classifier_extractor(gan_dir, classifier_ext, data_dir, tmp_path):
   ext = classifier_ext
-  result = evaluator.evaluate_workdir(gan_dir, num=300, extractor=ext, cache_dir=str(tmp_path))
+  result = runs.evaluate_workdir(gan_dir, num=300, extractor=ext, cache_dir=str(tmp_path))
   # Independent recomputation: samples as launch.sample writes them, the whole test split from tfds.
-  _, task, state, step = loop.restore_task(gan_dir)
+  _, task, state, step = runs.restore_task(gan_dir)
   fake, _ = ext(features.to_uint8(task.sample(state, 300, 0)))
   real_images = sources.get_builder("mnist_5k", data_dir).as_dataset(split="test", batch_size=-1)["image"]
   real, _ = ext(np.asarray(real_images))
@@ -209,7 +210,7 @@ def test_sample_quality_during_training_lands_in_metrics(classifier_dir, data_di
     protocol = json.load(f)
   assert protocol["num_generated"] == 200 and protocol["extractor"]["name"] == "classifier"
   # The same numbers as evaluating the final checkpoint afterwards with the same samples.
-  again = evaluator.evaluate_workdir(path, num=200, extractor=f"classifier:{classifier_dir}", seed=c.seed + 2)
+  again = runs.evaluate_workdir(path, num=200, extractor=f"classifier:{classifier_dir}", seed=c.seed + 2)
   assert again["fcd"] == pytest.approx(evals[2]["fcd"], rel=1e-6)
 
 

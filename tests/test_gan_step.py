@@ -9,7 +9,7 @@ import pytest
 
 from gans import losses, parallel, penalties
 from gans.models.gan import mlp
-from gans.train import gan_step
+from gans.train import gan_step, gan_tricks
 
 
 def _spec(**kw):
@@ -68,7 +68,7 @@ def test_n_critic_does_n_discriminator_updates_per_generator_update():
 
 
 def test_weight_clipping_bounds_every_critic_weight():
-  spec = _spec(loss=losses.get_loss("wasserstein"), weight_clip=0.01, d_tx=optax.rmsprop(5e-2))
+  spec = _spec(loss=losses.get_loss("wasserstein"), tricks=(gan_tricks.WeightClip(0.01),), d_tx=optax.rmsprop(5e-2))
   state, _ = _run(spec, 3)
   leaves = jax.tree.leaves(state.d.params)
   assert max(float(jnp.max(jnp.abs(x))) for x in leaves) <= 0.01
@@ -119,7 +119,8 @@ def test_split_step_on_four_devices_compiles_the_critic_once_and_equals_the_whol
     b, mb = split(b, batch, jax.random.key(1))
   assert _max_diff(a, b) < 1e-6 and _max_diff(ma, mb) < 1e-6 and int(b.step) == 2
   assert split.critic._cache_size() == 1  # one executable for all three D updates (i is traced)
-  compiled = split.compile(b, batch, jax.random.key(1))  # what launch.benchmark times
+  compiled, flops = split.compile(b, batch, jax.random.key(1))  # what launch.benchmark times
+  assert flops > 0
   c, _ = compiled(b, batch, jax.random.key(2))
   assert int(c.step) == 3 and _max_diff(c.d.params, b.d.params) > 0
 
@@ -129,13 +130,13 @@ def test_split_step_with_one_critic_update_is_jitted_whole():
   step = gan_step.split_step(spec).jit()
   assert not isinstance(step, gan_step.SplitStep)
   state = gan_step.init_state(spec, jax.random.key(0), (2,))
-  assert "jit_train_step" in step.lower(state, _batch(8), jax.random.key(1)).as_text()  # named in profiles
+  assert "jit_train_step" in step.fn.lower(state, _batch(8), jax.random.key(1)).as_text()  # named in profiles
 
 
 def test_unconditional_step_ignores_labels_and_keeps_no_extra_state():
   spec = _spec()
   state = gan_step.init_state(spec, jax.random.key(0), (2,))
-  assert state.extra == {} and spec.cond_dim == 0
+  assert state.extra == {} and spec.variant.cond_dim == 0
   step = jax.jit(functools.partial(gan_step.train_step, spec))
   batch = _batch(8)
   a, _ = step(state, batch, jax.random.key(3))
@@ -151,7 +152,7 @@ def test_packed_discriminator_gets_half_the_batch():
       seen.append(x.shape)
       return super().__call__(x, cond, train)
 
-  spec = _spec(discriminator=Probe(hidden=(16,)), pack=2)
+  spec = _spec(discriminator=Probe(hidden=(16,)), tricks=(gan_tricks.Pack(2),))
   state = gan_step.init_state(spec, jax.random.key(0), (2,))
   gan_step.train_step(spec, state, _batch(8), jax.random.key(1))
   assert (4, 4) in seen and all(s[1] == 4 for s in seen)  # [B/m, m * 2] (Lin et al. 2018)

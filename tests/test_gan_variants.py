@@ -13,7 +13,7 @@ from gans import losses
 from gans.data.pipeline import DataSpec
 from gans.errors import UserError
 from gans.models.gan import heads, mlp
-from gans.train import gan_step, gan_task
+from gans.train import gan_parts, gan_task, gan_tricks, gan_variants
 
 TOY = ("gan", "nsgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began", "pacgan", "cgan", "acgan", "infogan",
        "sgan")
@@ -81,7 +81,7 @@ def test_fashion_mnist_configs_trace_with_conv_models(name):
   c = _config(name, "fashion_mnist")
   data = DataSpec((28, 28, 1), 10, 60_000)
   if name == "sgan":  # its labelled subset would be read from the data: give it one directly
-    c.aux = "none"
+    c.variant = "unconditional"
   task = gan_task.GANTask(c, data)
   state = jax.eval_shape(task.init, jax.random.key(0))
   n = c.batch_size * c.n_critic
@@ -122,7 +122,8 @@ def test_acgan_class_losses_against_hand_values():
   np.testing.assert_allclose(losses.classification_loss(logits, labels), expected, rtol=1e-6)
   spec = _trained("acgan")[0].spec
   real_h, fake_h = {"class_logits": logits}, {"class_logits": logits[::-1]}
-  aux, metrics = gan_step._aux_d_loss(spec, real_h, fake_h, labels, {"label": jnp.array([1, 1])}, None, None)
+  aux, metrics = spec.variant.d_terms(gan_parts.DTerms(real_h, fake_h, labels, {"label": jnp.array([1, 1])},
+                                                        None, None, None, {}))
   fake_ce = 0.5 * ((-1 + np.log(np.e + 2)) + (np.log(np.e ** 2 + 2)))  # rows swapped, both labels 1
   np.testing.assert_allclose(metrics["class_loss_fake"], fake_ce, rtol=1e-6)
   np.testing.assert_allclose(aux, expected + fake_ce, rtol=1e-6)  # Odena et al. eq. 3: real + fake
@@ -162,8 +163,8 @@ def test_sgan_k_plus_one_discriminator():
 def test_sgan_labelled_subset_is_deterministic_and_balanced():
   c = _config("sgan")
   c.sgan.labels_per_class = 7
-  x1, y1 = gan_task._labelled_subset(c, RING8)
-  x2, y2 = gan_task._labelled_subset(c, RING8)
+  x1, y1 = gan_variants.labelled_subset(c, RING8)
+  x2, y2 = gan_variants.labelled_subset(c, RING8)
   assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
   assert np.bincount(np.asarray(y1), minlength=8).tolist() == [7] * 8
   from gans.data import toy
@@ -223,9 +224,9 @@ def test_began_discriminator_is_an_l1_autoencoder_loss():
 
 def test_packing_shape_and_order():
   x = jnp.arange(8.0).reshape(4, 2)  # samples (0,1), (2,3), (4,5), (6,7)
-  np.testing.assert_array_equal(gan_step.pack(x, 2), [[0, 1, 2, 3], [4, 5, 6, 7]])
+  np.testing.assert_array_equal(gan_tricks.pack(x, 2), [[0, 1, 2, 3], [4, 5, 6, 7]])
   img = jnp.arange(6 * 2 * 2 * 3.0).reshape(6, 2, 2, 3)
-  packed = gan_step.pack(img, 3)
+  packed = gan_tricks.pack(img, 3)
   assert packed.shape == (2, 2, 2, 9)
   for j in range(2):
     for i in range(3):  # pack j, slot i holds sample j*m+i in channels i*C .. (i+1)*C-1
@@ -276,8 +277,8 @@ def test_cgan_generator_follows_the_label():
 
 
 def test_bad_variant_options_are_user_errors():
-  with pytest.raises(UserError, match="unknown aux"):
-    gan_task.GANTask(_config("nsgan", aux="xgan"), RING8)
+  with pytest.raises(UserError, match="unknown GAN variant 'xgan'; known: acgan, cgan, infogan, sgan"):
+    gan_task.GANTask(_config("nsgan", variant="xgan"), RING8)
   with pytest.raises(UserError, match="pack"):
     gan_task.GANTask(_config("pacgan", pack=3), RING8)
   with pytest.raises(UserError, match="began"):

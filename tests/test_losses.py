@@ -126,10 +126,10 @@ def test_jit():
 
 
 def test_registry_errors():
-  with pytest.raises(UserError, match="known: hinge, lsgan, minimax, nsgan, wasserstein"):
+  with pytest.raises(UserError, match="known: began, hinge, lsgan, minimax, nsgan, wasserstein"):
     losses.get_loss("wgan")
   with pytest.raises(UserError, match="takes no option"):
     losses.get_loss("hinge", a=1.0)
   with pytest.raises(UserError, match="takes no option"):
     losses.get_loss("lsgan", d=1.0)
-  assert losses.LOSS_NAMES == ("hinge", "lsgan", "minimax", "nsgan", "wasserstein")
+  assert losses.LOSSES.names() == ["began", "hinge", "lsgan", "minimax", "nsgan", "wasserstein"]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from configs import dcgan_mnist_5k, nsgan_ring8
-from gans import errors
+from gans import errors, runs
 from gans.train import loop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -92,7 +92,7 @@ def test_kill_9_then_resume_matches_uninterrupted(tmp_path):
   killed_at = max(int(d) for d in os.listdir(ckpts) if d.isdigit())
   assert killed_at < 400, "the run finished before it could be killed"
   subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
-  _, _, resumed, step = loop.restore_task(str(tmp_path / "run"))
+  _, _, resumed, step = runs.restore_task(str(tmp_path / "run"))
   assert step == 400
   c = nsgan_ring8.get_config()
   c.update(dict(total_steps=400, checkpoint_every=40, log_every=40, eval_every=1000, num_devices=1, batch_size=32))

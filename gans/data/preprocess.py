@@ -12,14 +12,14 @@ from typing import Callable
 import tensorflow as tf
 
 from gans.errors import UserError
+from gans.registry import Registry
 
 Op = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
-_OPS: dict[str, Callable[..., Op]] = {}
+OPS: Registry[Callable[..., Op]] = Registry("preprocessing op")  # name -> factory(*args) -> Op
 
 
 def _op(fn):
-  _OPS[fn.__name__] = fn
-  return fn
+  return OPS.register(fn.__name__, fn)
 
 
 def _per_image(seed, images, lo=0.0, hi=1.0, dtype=tf.float32):
@@ -141,13 +141,14 @@ _SPEC = re.compile(r"^\s*([a-z_0-9]+)\s*(?:\((.*)\))?\s*$")
 
 def _parse(item: str) -> Op:
   m = _SPEC.match(item)
-  if not m or m.group(1) not in _OPS:
-    raise UserError(f"unknown preprocessing op {item!r}; known ops: {', '.join(sorted(_OPS))}")
+  if not m:
+    raise UserError(f"bad preprocessing op {item!r}; known ops: {', '.join(OPS.names())}")
+  factory = OPS.get(m.group(1))
   try:
     args = ast.literal_eval(f"({m.group(2)},)") if m.group(2) else ()
   except (ValueError, SyntaxError):
     raise UserError(f"bad arguments in preprocessing op {item!r}") from None
-  return _OPS[m.group(1)](*args)
+  return factory(*args)
 
 
 def build(spec: str) -> Op:

@@ -24,9 +24,11 @@ import warnings
 
 import jax
 import numpy as np
+import tensorflow as tf
 from absl import logging
 from ml_collections import ConfigDict
 
+from gans.data import pipeline, preprocess, sources, toy
 from gans.errors import UserError
 from gans.metrics import features as features_lib
 from gans.metrics import stats
@@ -38,7 +40,6 @@ TOY_NUM, IMAGE_NUM = 2500, 10_000
 
 
 def _builder(config: ConfigDict, split: str):
-  from gans.data import sources  # pylint: disable=g-import-not-at-top
   builder = sources.get_builder(config.dataset, config.get("data_dir"))
   if split not in builder.info.splits:
     raise UserError(f"dataset {config.dataset} has no split {split!r}; known: {', '.join(builder.info.splits)}")
@@ -47,7 +48,6 @@ def _builder(config: ConfigDict, split: str):
 
 def reference_protocol(config: ConfigDict, split: str, extractor: features_lib.Extractor) -> dict:
   """What the reference statistics of `split` depend on (the cache key hashes it)."""
-  from gans.data import pipeline, preprocess  # pylint: disable=g-import-not-at-top
   builder = _builder(config, split)
   shape = builder.info.features["image"].shape
   spec = pipeline.preprocess_spec(config, shape)
@@ -60,9 +60,6 @@ def reference_protocol(config: ConfigDict, split: str, extractor: features_lib.E
 
 def _real_images(config: ConfigDict, protocol: dict, chunk: int = 1000):
   """Iterator over the reference split's uint8 images in order, in chunks, preprocessed per `protocol`."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-
-  from gans.data import preprocess  # pylint: disable=g-import-not-at-top
   op = preprocess.build("" if protocol["preprocess"] == "none" else protocol["preprocess"])
   seed = tf.constant([0, 0], tf.int64)
   ds = _builder(config, protocol["split"]).as_dataset(split=protocol["split"], shuffle_files=False)
@@ -150,32 +147,6 @@ def _image_metrics(feats: np.ndarray, logits: np.ndarray, ref: dict, classifier:
   return out
 
 
-def evaluate_workdir(workdir: str, num: int | None = None,
-                     extractor: str | features_lib.Extractor = "inception_fid",
-                     reference_split: str = "test", use_ema: bool = True, seed: int = 0,
-                     weights: str | None = None, cache_dir: str | None = None) -> dict:
-  """Metrics of the latest checkpoint of the GAN in `workdir`, with 'step' and 'protocol' entries.
-
-  Args:
-    workdir: a GAN run written by `launch.train`.
-    num: generated samples (default 2,500 for 2-D mixtures as PacGAN, 10,000 for images).
-    extractor: feature extractor name (see `gans.metrics.features`) or an Extractor; unused for 2-D
-      mixtures.
-    reference_split: split of the run's dataset the samples are compared with.
-    use_ema: sample from the EMA generator when the run kept one.
-    seed: seed of the latent codes (and of the KID / real-subset draws).
-    weights: FID Inception weights file (else $GANS_FID_WEIGHTS).
-    cache_dir: where `ref_stats/` goes (default: the run's data_dir, else the workdir).
-  """
-  from gans.train import loop  # pylint: disable=g-import-not-at-top
-  config, task, state, step = loop.restore_task(workdir)
-  if config.get("task", "gan") != "gan":
-    raise UserError(f"{workdir} holds a {config.task} run; evaluate works on GANs (classifier accuracy is "
-                    "in its metrics.jsonl)")
-  return {"step": int(step), **evaluate_state(config, task, state, num, extractor, reference_split, use_ema,
-                                              seed, weights, cache_dir or default_cache_dir(config, workdir))}
-
-
 def default_cache_dir(config: ConfigDict, workdir: str) -> str:
   """Where a run's `ref_stats/` go unless told otherwise: its data_dir, else its workdir."""
   return config.get("data_dir") or workdir
@@ -185,9 +156,22 @@ def evaluate_state(config: ConfigDict, task, state, num: int | None = None,
                    extractor: str | features_lib.Extractor = "inception_fid", reference_split: str = "test",
                    use_ema: bool = True, seed: int = 0, weights: str | None = None,
                    cache_dir: str = ".") -> dict:
-  """Metrics of a GAN state (as `evaluate_workdir`, for a task and state in memory, e.g. during training);
-  `ref_stats/` go to `cache_dir`."""
-  from gans.data import toy  # pylint: disable=g-import-not-at-top
+  """Metrics of a GAN state: `task` is the run's sampler (`sample(state, num, seed)`), `state` its train
+  state; `ref_stats/` go to `cache_dir`. `gans.runs.evaluate_workdir` evaluates a trained workdir.
+
+  Args:
+    config: the run's config.
+    task: the run's task (its `sample` draws the samples).
+    state: the GAN state to sample from.
+    num: generated samples (default 2,500 for 2-D mixtures as PacGAN, 10,000 for images).
+    extractor: feature extractor name (see `gans.metrics.features`) or an Extractor; unused for 2-D
+      mixtures.
+    reference_split: split of the run's dataset the samples are compared with.
+    use_ema: sample from the EMA generator when the run kept one.
+    seed: seed of the latent codes (and of the KID / real-subset draws).
+    weights: FID Inception weights file (else $GANS_FID_WEIGHTS).
+    cache_dir: where `ref_stats/` goes.
+  """
   toy_data = config.dataset in toy.MIXTURES
   num = num or (TOY_NUM if toy_data else IMAGE_NUM)
   if num < 2:

@@ -21,12 +21,19 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+import tensorflow as tf
+from ml_collections import ConfigDict
 
+from gans import checkpoint
+from gans.data import pipeline, preprocess
 from gans.errors import UserError
 from gans.metrics import inception_fid
+from gans.models import classifiers
+from gans.registry import Registry
 
 FID_WEIGHTS_ENV = "GANS_FID_WEIGHTS"
-NAMES = ("inception_fid", "classifier:<workdir>")
+# "name" or "name:argument" -> factory(argument, weights) -> Extractor
+EXTRACTORS: Registry[Callable[[str, str | None], "Extractor"]] = Registry("feature extractor")
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -172,19 +179,17 @@ def penultimate_fn(model: nn.Module, variables, example: np.ndarray) -> tuple[Ca
 
 
 def classifier_extractor(workdir: str, batch_size: int = 200) -> Extractor:
-  """Penultimate features and logits of the classifier trained in `workdir` (latest checkpoint)."""
-  import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from ml_collections import ConfigDict  # pylint: disable=g-import-not-at-top
-
-  from gans.data import pipeline, preprocess  # pylint: disable=g-import-not-at-top
-  from gans.train import loop  # pylint: disable=g-import-not-at-top
+  """Penultimate features and logits of the classifier trained in `workdir` (latest checkpoint, its raw
+  weights)."""
   workdir = os.path.abspath(os.path.expanduser(workdir))
-  config, task, state, step = loop.restore_task(workdir)
+  config = checkpoint.load_config(workdir)
   if config.get("task", "gan") != "classifier":
     raise UserError(f"classifier:{workdir}: that run trained a {config.get('task', 'gan')}, not a classifier")
-  variables = {"params": state.params, "batch_stats": state.batch_stats}
-  shape = tuple(task.data.shape)
-  fn, what = penultimate_fn(task.spec.model, variables, np.zeros((2, *shape), np.float32))
+  data = pipeline.data_spec(config)
+  model = classifiers.from_config(config.model, data.num_classes)
+  variables, step = checkpoint.load_variables(workdir, prefer_ema=False)
+  shape = tuple(data.shape)
+  fn, what = penultimate_fn(model, variables, np.zeros((2, *shape), np.float32))
   eval_pp = config.get("eval_preprocess", "value_range(-1,1)")
   seed = tf.constant([0, 0], tf.int64)
 
@@ -217,11 +222,14 @@ def classifier_extractor(workdir: str, batch_size: int = 200) -> Extractor:
   return Extractor(protocol, lambda b: fn(variables, b), prepare, batch_size)
 
 
+EXTRACTORS.register("inception_fid", lambda arg, weights: inception_extractor(weights))
+EXTRACTORS.register("classifier", lambda workdir, weights: classifier_extractor(workdir))
+
+
 def get_extractor(name: str, weights: str | None = None) -> Extractor:
   """The extractor `name`: 'inception_fid' (weights file: `weights` or $GANS_FID_WEIGHTS) or
   'classifier:<workdir>'."""
-  if name == "inception_fid":
-    return inception_extractor(weights)
-  if name.startswith("classifier:") and len(name) > len("classifier:"):
-    return classifier_extractor(name[len("classifier:"):])
-  raise UserError(f"unknown feature extractor {name!r}; known: {', '.join(NAMES)}")
+  kind, _, arg = name.partition(":")
+  if kind == "classifier" and not arg:
+    raise UserError("the classifier extractor names a trained classifier run: classifier:<workdir>")
+  return EXTRACTORS.get(kind)(arg, weights)

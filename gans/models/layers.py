@@ -64,6 +64,38 @@ Padding = str | Sequence[tuple[int, int]]
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
 
+class VirtualBatchNorm(nn.Module):
+  """Virtual batch normalisation (Salimans et al. 2016, sec. 3.4), for a generator.
+
+  The first `reference_size` examples of every batch are a fixed reference batch (the caller puts them
+  there): they are normalised with the reference batch's own statistics, and every other example with those
+  statistics combined with its own (weights N/(N+1) and 1/(N+1), as in the authors' code), so an example's
+  output never depends on the other examples it is batched with. Statistics are per channel over the batch
+  and spatial axes; learned scale and offset per channel; nothing kept between calls.
+  """
+  reference_size: int
+  epsilon: float = 1e-5
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    c = x.shape[-1]
+    scale = self.param("scale", nn.initializers.ones, (c,))
+    bias = self.param("bias", nn.initializers.zeros, (c,))
+    n = min(self.reference_size, x.shape[0])  # a batch of fewer rows (init) is all reference
+    xf = x.astype(jnp.float32)
+    ref_mean = jnp.mean(xf[:n], axis=tuple(range(x.ndim - 1)))
+    ref_sq = jnp.mean(jnp.square(xf[:n]), axis=tuple(range(x.ndim - 1)))
+    spatial = tuple(range(1, x.ndim - 1))
+    own_mean, own_sq = jnp.mean(xf, axis=spatial, keepdims=True), jnp.mean(jnp.square(xf), axis=spatial, keepdims=True)
+    w = 1.0 / (n + 1)
+    is_ref = (jnp.arange(x.shape[0]) < n).reshape(-1, *([1] * (x.ndim - 1)))
+    mean = jnp.where(is_ref, ref_mean, w * own_mean + (1 - w) * ref_mean)
+    var = jnp.maximum(jnp.where(is_ref, ref_sq, w * own_sq + (1 - w) * ref_sq) - jnp.square(mean), 0.0)
+    y = (xf - mean) * jax.lax.rsqrt(var + self.epsilon) * scale + bias
+    return y.astype(self.dtype)
+
+
 def _pair(v: int | Sequence[int], name: str) -> tuple[int, int]:
   """An int or a sequence of two positive ints, as a pair."""
   t = (v, v) if isinstance(v, int) else tuple(v)

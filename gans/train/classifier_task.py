@@ -9,29 +9,26 @@ Evaluation is one ordered pass over the whole evaluation split: the last, partia
 masked, so every example counts exactly once.
 """
 import functools
-import math
 import os
 import re
-from typing import Iterator
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import orbax.checkpoint as ocp
-import tensorflow as tf
-import tensorflow_datasets as tfds
 from absl import logging
 from ml_collections import ConfigDict
 
-from gans import parallel
-from gans.data import pipeline, preprocess, sources
+from gans import checkpoint, parallel, visualize
+from gans.data import eval_input, pipeline, sources
 from gans.errors import UserError
 from gans.models import classifiers
 from gans.train import classifier_step, optim
+from gans.train.task import TASKS, WholeStep
 
 FROZEN, TRAINED = "frozen", "trained"
 path_mask, path_str = classifier_step.path_mask, classifier_step.path_str
+
 
 def _compile(name: str, pattern: str) -> str:
   try:
@@ -39,21 +36,6 @@ def _compile(name: str, pattern: str) -> str:
   except re.error as e:
     raise UserError(f"{name}: bad regular expression {pattern!r} ({e})") from None
   return pattern
-
-
-def build_model(config: ConfigDict, num_classes: int):
-  """The classifier `config.model.name`, given the other `config.model` keys as keyword arguments."""
-  kwargs = config.model.to_dict()
-  name = kwargs.pop("name")
-  if "dtype" in kwargs:
-    try:
-      kwargs["dtype"] = jnp.dtype(kwargs["dtype"])
-    except TypeError:
-      raise UserError(f"model.dtype: unknown dtype {kwargs['dtype']!r}; e.g. float32, bfloat16") from None
-  try:
-    return classifiers.create(name, num_classes, **kwargs)
-  except TypeError as e:  # an argument the constructor does not take
-    raise UserError(f"model {name!r}: {e}") from None
 
 
 def build_spec(config: ConfigDict, num_classes: int) -> classifier_step.ClassifierSpec:
@@ -69,7 +51,7 @@ def build_spec(config: ConfigDict, num_classes: int) -> classifier_step.Classifi
     labels = lambda params: jax.tree.map(lambda f: FROZEN if f else TRAINED, path_mask(params, freeze))
     tx = optax.multi_transform({TRAINED: tx, FROZEN: optax.set_to_zero()}, labels)
   return classifier_step.ClassifierSpec(
-      model=build_model(config, num_classes), tx=tx, num_classes=num_classes,
+      model=classifiers.from_config(config.model, num_classes), tx=tx, num_classes=num_classes,
       label_smoothing=config.label_smoothing, tta_flip=config.get("tta_flip", False),
       tta_shift=_tta_shift(config), freeze=freeze,
       accum_steps=optim.accum_steps(config), ema_decay=_ema_decay(config))
@@ -92,44 +74,6 @@ def _ema_decay(config: ConfigDict) -> float:
 # --- fine-tuning: parameters from another run
 
 
-def _step_dir(path: str) -> str:
-  """The checkpoint step directory named by a workdir, its checkpoints dir, or a step dir."""
-  path = os.path.abspath(os.path.expanduser(path))
-  if os.path.isdir(os.path.join(path, "checkpoints")):
-    path = os.path.join(path, "checkpoints")
-  if os.path.isdir(os.path.join(path, "default")):
-    return path
-  steps = [int(d) for d in os.listdir(path) if d.isdigit()] if os.path.isdir(path) else []
-  steps = [s for s in steps if os.path.isdir(os.path.join(path, str(s), "default"))]
-  if not steps:
-    raise UserError(f"init_from: no checkpoint found at {path}")
-  return os.path.join(path, str(max(steps)))
-
-
-def load_variables(path: str) -> dict:
-  """{'params', 'batch_stats'} (numpy) of the classifier checkpoint at `path` (workdir or checkpoint).
-
-  A run with `ema_decay` > 0 gives its moving averages: the weights its evaluation used.
-  """
-  item = os.path.join(_step_dir(path), "default")
-  ckptr = ocp.PyTreeCheckpointer()
-  try:
-    tree = ckptr.metadata(item).item_metadata.tree
-  except Exception as e:  # pylint: disable=broad-except  # orbax raises many types for unreadable files
-    raise UserError(f"init_from: cannot read {item}: {type(e).__name__}") from e
-  if "params" not in tree:
-    raise UserError(f"init_from: {item} holds no classifier state (keys {sorted(tree)})")
-  ema = bool(tree.get("ema"))  # the averaged weights are the ones the run evaluated
-  source = tree["ema"] if ema else tree
-  wanted = {k: source[k] for k in ("params", "batch_stats") if k in source}
-  wanted = {"ema": wanted} if ema else wanted
-  args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), wanted)
-  restored = ckptr.restore(item, args=ocp.args.PyTreeRestore(item=wanted, restore_args=args,
-                                                            partial_restore=True))
-  restored = restored["ema"] if ema else restored
-  return {"params": restored["params"], "batch_stats": restored.get("batch_stats") or {}}
-
-
 def merge_matching(fresh, loaded, exclude: str = ""):
   """`fresh` with each leaf replaced by `loaded`'s leaf of the same path and shape.
 
@@ -147,59 +91,6 @@ def merge_matching(fresh, loaded, exclude: str = ""):
     copied += 1
     return jnp.asarray(src, x.dtype)
   return jax.tree_util.tree_map_with_path(pick, fresh), copied
-
-
-# --- evaluation input: one ordered pass over a split
-
-
-def eval_dataset(config: ConfigDict, split: str, per_process: bool = True) -> tuple[tf.data.Dataset, int]:
-  """This process's share of `split` (all of it if not `per_process`), in order, preprocessed by
-  `config.eval_preprocess`; and its size.
-
-  The size returned is the largest share of any process, so all processes run the same number of
-  batches.
-  """
-  builder = sources.get_builder(config.dataset, config.get("data_dir"))
-  try:
-    total = builder.info.splits[split].num_examples
-  except (KeyError, ValueError, AssertionError):
-    raise UserError(f"dataset {config.dataset} has no split {split!r}; known: "
-                    f"{', '.join(builder.info.splits)}") from None
-  shape = builder.info.features["image"].shape
-  eval_config = ConfigDict({"image_size": config.get("image_size"), "preprocess": config.eval_preprocess})
-  op = preprocess.build(pipeline.preprocess_spec(eval_config, shape))
-  ds = builder.as_dataset(split=tfds.split_for_jax_process(split) if per_process else split, shuffle_files=False)
-  seed = tf.constant([0, 0], tf.int64)
-
-  def prep(ex):
-    return {"image": op(ex["image"], seed), "label": tf.cast(ex["label"], tf.int32)}
-  ds = ds.batch(1024).map(prep, num_parallel_calls=tf.data.AUTOTUNE)
-  return ds.unbatch().cache(), math.ceil(total / (jax.process_count() if per_process else 1))
-
-
-def first_train_images(config: ConfigDict, n: int) -> np.ndarray:
-  """The first `n` training images, preprocessed for evaluation (no augmentation); the same on every process."""
-  ds, _ = eval_dataset(config, f"train[:{n}]", per_process=False)
-  return np.concatenate([b["image"] for b in ds.batch(1024).as_numpy_iterator()])
-
-
-def padded_batches(ds: tf.data.Dataset, num_examples: int, global_batch: int, mesh) -> Iterator[dict]:
-  """Global batches {'image', 'label', 'mask'} covering the first `num_examples` of each process's `ds`.
-
-  Batches past the end of the data are zero-padded with mask 0, so every example counts once.
-  """
-  local_batch = parallel.check_batch_size(global_batch, mesh)
-  it = ds.batch(local_batch).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
-  empty = {k: np.zeros((0, *s.shape), s.dtype.as_numpy_dtype) for k, s in ds.element_spec.items()}
-  for _ in range(math.ceil(num_examples / local_batch)):
-    batch = next(it, None) or empty  # empty: this process's share ran out before another's
-    n = len(batch["label"])
-    pad = lambda x: np.concatenate([x, np.zeros((local_batch - n, *x.shape[1:]), x.dtype)])
-    out = {k: pad(v) for k, v in batch.items()}
-    out["mask"] = (np.arange(local_batch) < n).astype(np.float32)
-    yield parallel.global_batch(out, mesh)
-  for _ in it:  # read to the end, so that tf.data keeps the cache it has filled
-    pass
 
 
 def batch_sums(spec: classifier_step.ClassifierSpec, state, batch: dict) -> tuple[dict, jax.Array]:
@@ -220,35 +111,9 @@ def batch_sums(spec: classifier_step.ClassifierSpec, state, batch: dict) -> tupl
   return sums, confusion
 
 
-def save_confusion(matrix: np.ndarray, names, path: str, title: str = "") -> str:
-  """Saves a confusion matrix (rows = true, columns = predicted) as a PNG heat map with counts."""
-  import matplotlib  # pylint: disable=g-import-not-at-top
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
-  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  k = len(matrix)
-  size = max(4.0, 0.5 * k + 2)
-  fig, ax = plt.subplots(figsize=(size, size), dpi=100)
-  ax.imshow(matrix, cmap="Blues")
-  if k <= 20:
-    for (i, j), v in np.ndenumerate(matrix):
-      ax.text(j, i, f"{int(v)}", ha="center", va="center", fontsize=7,
-              color="white" if v > matrix.max() / 2 else "black")
-    ax.set_xticks(range(k), names, rotation=90, fontsize=7)
-    ax.set_yticks(range(k), names, fontsize=7)
-  ax.set_xlabel("predicted")
-  ax.set_ylabel("true")
-  ax.set_title(title)
-  fig.tight_layout()
-  tmp = path + ".tmp.png"
-  fig.savefig(tmp)
-  plt.close(fig)
-  os.replace(tmp, path)
-  return path
-
-
+@TASKS.register("classifier")
 class ClassifierTask:
-  """What the train loop needs for a classifier: init, step and evaluation on the test split."""
+  """A classifier (`gans.train.task.Task`): init, step and evaluation on the test split."""
 
   def __init__(self, config: ConfigDict, data: pipeline.DataSpec, mesh):
     if data.num_classes < 2:
@@ -256,7 +121,7 @@ class ClassifierTask:
     self.config, self.data, self.mesh = config, data, mesh
     self.spec = build_spec(config, data.num_classes)
     self.examples_per_step = config.batch_size
-    self.step = functools.partial(classifier_step.train_step, self.spec)
+    self.step = WholeStep(functools.partial(classifier_step.train_step, self.spec))
     self._exclude = _compile("init_from_exclude", config.get("init_from_exclude", ""))
     self._loaded = None
     self._eval = None
@@ -268,7 +133,7 @@ class ClassifierTask:
       data_init = getattr(self.spec.model, "data_init", None)
       if data_init is None:
         raise UserError(f"data_init_images: model {config.model.name!r} has no data-dependent initialisation")
-      self._data_params = data_init(first_train_images(config, n))
+      self._data_params = data_init(eval_input.first_train_images(config, n))
     # The state keeps the sharding the loop gave it (replicated or FSDP); the batch comes sharded.
     self._sums = jax.jit(functools.partial(batch_sums, self.spec), out_shardings=parallel.replicated(mesh))
 
@@ -284,7 +149,10 @@ class ClassifierTask:
     if not self.config.get("init_from"):
       return state
     if self._loaded is None:
-      self._loaded = load_variables(self.config.init_from)
+      try:
+        self._loaded, _ = checkpoint.load_variables(self.config.init_from)
+      except UserError as e:
+        raise UserError(f"init_from: {e}") from None
     params, n = merge_matching(state.params, self._loaded["params"], self._exclude)
     stats, _ = merge_matching(state.batch_stats, self._loaded["batch_stats"], self._exclude)
     if not n:
@@ -318,14 +186,14 @@ class ClassifierTask:
     """
     split = self.config.get("eval_split", "test")
     if self._eval is None:
-      self._eval = eval_dataset(self.config, split)
+      self._eval = eval_input.eval_dataset(self.config, split)
     ds, n = self._eval
-    batches = padded_batches(ds, n, self.config.eval_batch_size, self.mesh)
+    batches = eval_input.padded_batches(ds, n, self.config.eval_batch_size, self.mesh)
     results, confusion = self.evaluate_batches(state, batches)
     if step >= self.config.total_steps and jax.process_index() == 0:
       builder = sources.get_builder(self.config.dataset, self.config.get("data_dir"))
       names = builder.info.features["label"].names
-      save_confusion(confusion, names, os.path.join(workdir, "confusion", f"step_{step}.png"),
+      visualize.save_confusion(confusion, names, os.path.join(workdir, "confusion", f"step_{step}.png"),
                      f"{self.config.get('experiment', '')} step {step}: {split} accuracy "
                      f"{results['accuracy']:.4f}")
     return {f"{split}_{k}": v for k, v in results.items()}

@@ -1,4 +1,4 @@
-"""One GAN train step, written once and parameterised by loss, penalty, n_critic, clipping and EMA.
+"""One GAN train step, written once: the variant and the tricks of a GAN are objects whose hooks it calls.
 
 `train_step(spec, state, batch, rng) -> (state, metrics)` is pure and jittable; bind the spec with
 `functools.partial` to get the `(state, batch, rng)` form. Per call it does `n_critic` discriminator
@@ -6,19 +6,14 @@ updates, each on its own real minibatch and fresh z (Goodfellow et al. 2014, Alg
 2017, Alg. 1), then one generator update, then the EMA of G's weights (Karras et al. 2018, sec. A.1;
 Yazici et al. 2019).
 
-The variants are data in the spec, not copies of the step:
-- `aux`: 'cgan' (G and D get the one-hot label; Mirza & Osindero 2014), 'acgan' (G gets the label, D
-  a class head; Odena et al. 2017), 'infogan' (G gets codes, D a Q head; Chen et al. 2016), 'sgan'
-  (D is a K+1-way classifier trained on a few labelled examples; Salimans et al. 2016, sec. 5).
-- `feature_matching`: G matches D's mean features instead of the adversarial loss (Salimans et al.
-  2016, sec. 3.1).
-- `pack`: D sees m samples concatenated on the feature/channel axis (PacGAN, Lin et al. 2018).
-- `began`: (gamma, lambda_k); k_t lives in `state.extra` (Berthelot et al. 2017, eq. 4).
-D may return logits [B] or a dict of heads {'adv', 'class_logits', 'q', 'features'}.
+What differs between GANs is data in the spec: the loss and penalty (`gans.losses`, `gans.penalties`), the
+variant (`gan_parts.Variant`: conditioning, D heads, auxiliary terms; `gan_variants.py`) and the tricks
+(`gan_parts.GANPart`: `gan_tricks.py`). D may return logits [B] or a dict of heads {'adv', 'class_logits',
+'q', 'features'}.
 """
 import dataclasses
 import functools
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import flax
 import flax.linen as nn
@@ -28,6 +23,8 @@ import optax
 
 from gans import losses, penalties
 from gans.train import optim
+from gans.train.gan_parts import DTerms, GANPart, GTerms, Variant
+from gans.train.task import WholeStep, flops
 
 
 @flax.struct.dataclass
@@ -45,10 +42,7 @@ class GANState:
   g: NetState
   d: NetState
   g_ema: Any  # EMA of G's params, or None when ema_decay == 0
-  extra: Any = dataclasses.field(default_factory=dict)  # e.g. BEGAN's {'k_t'}
-
-
-AUX = ("none", "cgan", "acgan", "infogan", "sgan")
+  extra: Any = dataclasses.field(default_factory=dict)  # what the parts keep, e.g. BEGAN's {'k_t'}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,25 +58,14 @@ class GANSpec:
   n_critic: int = 1
   z_dim: int = 100
   ema_decay: float = 0.0
-  weight_clip: float = 0.0  # WGAN critic weight clipping to [-c, c] (Arjovsky et al. 2017, Alg. 1 line 7)
   batch_sharding: Any = None  # when set, z and fakes are sharded like the real batch
-  aux: str = "none"  # one of AUX
-  aux_weight: float = 1.0  # weight of the auxiliary (class / mutual-information / supervised) terms
-  num_classes: int = 0  # labels of cgan / acgan / sgan
-  info_codes: tuple[int, int] = (0, 0)  # InfoGAN (categories of the categorical code, continuous codes)
-  feature_matching: bool = False
-  pack: int = 1
-  began: Optional[tuple[float, float]] = None  # (gamma, lambda_k)
-  labelled: Any = None  # SGAN's labelled subset (images [N, ...], labels [N]) as arrays
-  labelled_batch: int = 0  # labelled examples per D update (SGAN)
   accum_steps: int = 1  # micro-batches per D and per G update, gradients averaged (gans.train.optim)
+  variant: Variant = Variant()
+  tricks: tuple[GANPart, ...] = ()
 
   @property
-  def cond_dim(self) -> int:
-    """Width of G's conditioning input (0: unconditional)."""
-    if self.aux in ("cgan", "acgan"):
-      return self.num_classes
-    return sum(self.info_codes) if self.aux == "infogan" else 0
+  def parts(self) -> tuple[GANPart, ...]:
+    return (self.variant, *self.tricks)
 
 
 def _apply(module, params, batch_stats, x, train, cond=None):
@@ -95,28 +78,35 @@ def _apply(module, params, batch_stats, x, train, cond=None):
   return module.apply(variables, *args, train=train), batch_stats
 
 
-def pack(x: jax.Array, m: int) -> jax.Array:
-  """PacGAN packing (Lin et al. 2018, sec. 3): [B, ..., C] -> [B/m, ..., m*C]; pack j holds samples
-  j*m .. j*m+m-1, sample j*m+i in channels i*C .. (i+1)*C-1 (for flat data C is the feature axis)."""
-  if m == 1:
-    return x
-  b, rest = x.shape[0], x.shape[1:]
-  x = x.reshape(b // m, m, *rest)
-  x = jnp.moveaxis(x, 1, -2)  # [B/m, ..., m, C]
-  return x.reshape(b // m, *rest[:-1], m * rest[-1])
+def _add(total, term):
+  return total if term is None else total + term
+
+
+def apply_generator(spec: GANSpec, params, batch_stats, z, cond, train: bool, extra: dict):
+  """G(z[, cond]) -> (images, new batch_stats), through the parts' `generator_call` hooks."""
+  call = lambda z, cond: _apply(spec.generator, params, batch_stats, z, train, cond)
+  for part in spec.parts:
+    call = functools.partial(part.generator_call, call, extra=extra)
+  return call(z, cond)
+
+
+def d_input(spec: GANSpec, x):
+  for part in spec.parts:
+    x = part.d_input(x)
+  return x
 
 
 def _heads(spec: GANSpec, out) -> dict:
   heads = dict(out) if isinstance(out, dict) else {"adv": out}
-  if spec.aux == "sgan":  # Salimans et al. 2016, sec. 5: the K+1-th logit is fixed at 0.
-    heads["adv"] = losses.k_plus_one_logit(heads["class_logits"])
+  for part in spec.parts:
+    heads = part.heads(heads)
   return heads
 
 
 def discriminate(spec: GANSpec, params, stats, x, cond, train=True):
-  """D on a batch of (unpacked) samples; cond is used by cgan only. Returns (heads, stats)."""
-  out, stats = _apply(spec.discriminator, params, stats, pack(x, spec.pack), train,
-                      cond if spec.aux == "cgan" else None)
+  """D on a batch of examples (before packing); `cond` is G's conditioning or the real batch's, which the
+  variant passes to D or not. Returns (heads, stats)."""
+  out, stats = _apply(spec.discriminator, params, stats, d_input(spec, x), train, spec.variant.d_cond(cond))
   return _heads(spec, out), stats
 
 
@@ -129,11 +119,15 @@ def _init_net(module, tx, rng, *inputs):
 def init_state(spec: GANSpec, rng: jax.Array, data_shape: tuple[int, ...]) -> GANState:
   """Initial state for examples of `data_shape` (without the batch dimension)."""
   g_rng, d_rng = jax.random.split(rng)
-  cond = (jnp.zeros((spec.pack, spec.cond_dim)),) if spec.cond_dim else ()
-  g = _init_net(spec.generator, spec.g_tx, g_rng, jnp.zeros((spec.pack, spec.z_dim)), *cond)
-  d_cond = cond if spec.aux == "cgan" else ()
-  d = _init_net(spec.discriminator, spec.d_tx, d_rng, pack(jnp.zeros((spec.pack, *data_shape)), spec.pack), *d_cond)
-  extra = {"k_t": jnp.zeros((), jnp.float32)} if spec.began else {}  # k_0 = 0 (Berthelot et al. 2017, sec. 3.3)
+  n = max(part.batch_multiple for part in spec.parts)
+  cond = (jnp.zeros((n, spec.variant.cond_dim)),) if spec.variant.cond_dim else ()
+  g = _init_net(spec.generator, spec.g_tx, g_rng, jnp.zeros((n, spec.z_dim)), *cond)
+  d_cond = spec.variant.d_cond(cond[0] if cond else None)
+  d = _init_net(spec.discriminator, spec.d_tx, d_rng, d_input(spec, jnp.zeros((n, *data_shape))),
+                *(() if d_cond is None else (d_cond,)))
+  extra = {}
+  for i, part in enumerate(spec.parts):
+    extra.update(part.init_extra(jax.random.fold_in(rng, 1000 + i), g.params, d.params, spec))
   return GANState(jnp.zeros((), jnp.int32), g, d, g.params if spec.ema_decay else None, extra)
 
 
@@ -142,106 +136,81 @@ def _shard(spec: GANSpec, x):
 
 
 def sample_inputs(spec: GANSpec, rng, batch_size, labels=None):
-  """G's inputs: z ~ N(0, I), and conditioning with the targets of the auxiliary losses.
-
-  cgan/acgan: labels (given, else uniform) as one-hot; infogan: a uniform categorical code (the given
-  labels, if any) and continuous codes ~ U[-1, 1] (Chen et al. 2016, sec. 5).
+  """G's inputs: z ~ N(0, I), and the variant's conditioning with the targets of its auxiliary losses.
 
   Returns:
-    (z, cond or None, targets dict: 'label' or 'cat' and 'cont').
+    (z, cond or None, targets dict).
   """
   z = _shard(spec, jax.random.normal(rng, (batch_size, spec.z_dim)))
-  c_rng, u_rng = jax.random.split(jax.random.fold_in(rng, 1))
-  if spec.aux in ("cgan", "acgan", "infogan"):
-    k = spec.info_codes[0] if spec.aux == "infogan" else spec.num_classes
-    if labels is None:
-      labels = jax.random.randint(c_rng, (batch_size,), 0, k)
-    labels = _shard(spec, labels)
-    cond = jax.nn.one_hot(labels, k, dtype=jnp.float32)
-    if spec.aux != "infogan":
-      return z, cond, {"label": labels}
-    cont = _shard(spec, jax.random.uniform(u_rng, (batch_size, spec.info_codes[1]), jnp.float32, -1.0, 1.0))
-    return z, jnp.concatenate([cond, cont], axis=-1), {"cat": labels, "cont": cont}
-  return z, None, {}
+  cond, targets = spec.variant.sample_cond(jax.random.fold_in(rng, 1), batch_size, labels,
+                                           functools.partial(_shard, spec))
+  return z, cond, targets
 
 
-def _aux_d_loss(spec: GANSpec, real_h, fake_h, real_labels, targets, labelled_h, labelled_y):
-  """The discriminator's auxiliary terms (0 without aux) and their metrics."""
-  if spec.aux == "acgan":  # Odena et al. 2017, eq. 3: D maximises L_C on real and fake.
-    real_ce = losses.classification_loss(real_h["class_logits"], real_labels)
-    fake_ce = losses.classification_loss(fake_h["class_logits"], targets["label"])
-    return real_ce + fake_ce, {"class_loss_real": real_ce, "class_loss_fake": fake_ce}
-  if spec.aux == "infogan":  # Chen et al. 2016, eq. 6: D and Q minimise -lambda L_I.
-    mi = losses.infogan_mi_lower_bound(fake_h["q"], targets["cat"], targets["cont"])
-    return -mi, {"mi_lower_bound": mi}
-  if spec.aux == "sgan":  # Salimans et al. 2016, sec. 5: L_supervised on the labelled examples.
-    ce = losses.classification_loss(labelled_h["class_logits"], labelled_y)
-    return ce, {"supervised_loss": ce}
-  return jnp.zeros((), jnp.float32), {}
-
-
-def _d_update(spec: GANSpec, g: NetState, d: NetState, real, real_labels, rng, extra):
+def _d_update(spec: GANSpec, state: GANState, real, real_labels, rng):
+  g, d, extra = state.g, state.d, state.extra
   z_rng, p_rng, l_rng = jax.random.split(rng, 3)
   z, cond, targets = sample_inputs(spec, z_rng, real.shape[0])
-  labelled = None
-  if spec.aux == "sgan":
-    idx = jax.random.randint(l_rng, (spec.labelled_batch,), 0, spec.labelled[1].shape[0])
-    labelled = (spec.labelled[0][idx], spec.labelled[1][idx])
-  loss_kw = {"k": extra["k_t"]} if spec.began else {}
+  d_inputs = spec.variant.d_inputs(l_rng)
+  loss_kw = {k: v for part in spec.parts for k, v in part.d_loss_kwargs(extra).items()}
 
   def grad_fn(params, stats, inputs, p_rng):
-    real, real_labels, z, cond, targets, labelled = inputs
-    fake, _ = _apply(spec.generator, g.params, g.batch_stats, z, True, cond)
+    real, real_labels, z, cond, targets, d_inputs = inputs
+    fake, _ = apply_generator(spec, g.params, g.batch_stats, z, cond, True, extra)
     fake = jax.lax.stop_gradient(fake)
-    real_cond = jax.nn.one_hot(real_labels, spec.num_classes) if spec.aux == "cgan" else None
+    real_cond = spec.variant.real_cond(real_labels)
 
     def loss_fn(params):
       real_h, new_stats = discriminate(spec, params, stats, real, real_cond)
       fake_h, new_stats = discriminate(spec, params, new_stats, fake, cond)
-      labelled_h = discriminate(spec, params, new_stats, labelled[0], None)[0] if labelled else None
       loss = spec.loss.d_loss(real_h["adv"], fake_h["adv"], **loss_kw)
-      aux, aux_metrics = _aux_d_loss(spec, real_h, fake_h, real_labels, targets, labelled_h,
-                                     labelled[1] if labelled else None)
-      d_fn = lambda x: _heads(spec, _apply(spec.discriminator, params, new_stats, x, True, real_cond)[0])["adv"]
-      penalty = spec.penalty(d_fn, pack(real, spec.pack), pack(fake, spec.pack), p_rng)
-      metrics = {"d_loss": loss, "penalty": penalty, "d_real": real_h["adv"].mean(),
-                 "d_fake": fake_h["adv"].mean(), **aux_metrics}
-      return loss + spec.penalty_weight * penalty + spec.aux_weight * aux, (new_stats, metrics)
+      d_fn = lambda x: _heads(spec, _apply(spec.discriminator, params, new_stats, x, True,
+                                           spec.variant.d_cond(real_cond))[0])["adv"]
+      penalty = spec.penalty(d_fn, d_input(spec, real), d_input(spec, fake), p_rng)
+      metrics = {"d_loss": loss, "penalty": penalty, "d_real": real_h["adv"].mean(), "d_fake": fake_h["adv"].mean()}
+      total = loss + spec.penalty_weight * penalty
+      terms = DTerms(real_h, fake_h, real_labels, targets, d_inputs,
+                     lambda x, c: discriminate(spec, params, new_stats, x, c)[0], params, extra)
+      for part in spec.parts:
+        term, part_metrics = part.d_terms(terms)
+        total = _add(total, term)
+        metrics.update(part_metrics)
+      return total, (new_stats, metrics)
 
     grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(params)
     return grads, stats, metrics
 
   grads, stats, metrics = optim.accumulate_gradients(
-      grad_fn, d.params, d.batch_stats, (real, real_labels, z, cond, targets, labelled), spec.accum_steps, p_rng)
+      grad_fn, d.params, d.batch_stats, (real, real_labels, z, cond, targets, d_inputs), spec.accum_steps, p_rng)
   updates, opt_state = spec.d_tx.update(grads, d.opt_state, d.params)
   params = optax.apply_updates(d.params, updates)
-  if spec.weight_clip:
-    params = penalties.clip_weights(params, spec.weight_clip)
+  for part in spec.parts:
+    params = part.after_d_update(params)
   return NetState(params, stats, opt_state), metrics
 
 
-def _g_update(spec: GANSpec, g: NetState, d: NetState, real, real_labels, rng):
+def _g_update(spec: GANSpec, state: GANState, real, real_labels, rng):
+  g, d, extra = state.g, state.d, state.extra
   z, cond, targets = sample_inputs(spec, rng, real.shape[0])
 
   def grad_fn(params, stats, inputs, _):
     real, real_labels, z, cond, targets = inputs
-    real_cond = jax.nn.one_hot(real_labels, spec.num_classes) if spec.aux == "cgan" else None
+    real_cond = spec.variant.real_cond(real_labels)
 
     def loss_fn(params):
-      fake, new_stats = _apply(spec.generator, params, stats, z, True, cond)
+      fake, new_stats = apply_generator(spec, params, stats, z, cond, True, extra)
       fake_h, _ = discriminate(spec, d.params, d.batch_stats, fake, cond)  # D's stats left as they are
-      if spec.feature_matching:  # Salimans et al. 2016, sec. 3.1
-        real_h, _ = discriminate(spec, d.params, d.batch_stats, real, real_cond)
-        loss = losses.feature_matching(real_h["features"], fake_h["features"])
-      else:
-        loss = spec.loss.g_loss(fake_h["adv"])
+      terms = GTerms(fake_h, targets, real, real_cond,
+                     lambda x, c: discriminate(spec, d.params, d.batch_stats, x, c)[0], params, extra)
+      loss = None
+      for part in spec.parts:
+        loss = part.g_loss(terms) if loss is None else loss
+      loss = spec.loss.g_loss(fake_h["adv"]) if loss is None else loss
       metrics = {"g_loss": loss}
-      if spec.aux == "acgan":  # Odena et al. 2017, eq. 3: G also maximises L_C on its samples.
-        aux = metrics["g_class_loss"] = losses.classification_loss(fake_h["class_logits"], targets["label"])
-        loss = loss + spec.aux_weight * aux
-      elif spec.aux == "infogan":  # Chen et al. 2016, eq. 6
-        metrics["g_mi_lower_bound"] = losses.infogan_mi_lower_bound(fake_h["q"], targets["cat"], targets["cont"])
-        loss = loss - spec.aux_weight * metrics["g_mi_lower_bound"]
+      for part in spec.parts:
+        term, part_metrics = part.g_terms(terms)
+        loss = _add(loss, term)
+        metrics.update(part_metrics)
       return loss, (new_stats, metrics)
 
     grads, (stats, metrics) = jax.grad(loss_fn, has_aux=True)(params)
@@ -261,7 +230,7 @@ def _split_batch(spec: GANSpec, batch: dict):
   images = batch["image"]
   m = images.shape[0] // spec.n_critic
   reals = images.reshape(m, spec.n_critic, *images.shape[1:])
-  if spec.aux in ("cgan", "acgan"):
+  if spec.variant.uses_batch_labels:
     return reals, batch["label"].reshape(m, spec.n_critic)
   return reals, jnp.zeros((m, spec.n_critic), jnp.int32)
 
@@ -274,27 +243,27 @@ def critic_update(spec: GANSpec, state: GANState, batch: dict, rng: jax.Array, i
   reals, labels = _split_batch(spec, batch)
   real = jax.lax.dynamic_index_in_dim(reals, i, axis=1, keepdims=False)
   label = jax.lax.dynamic_index_in_dim(labels, i, axis=1, keepdims=False)
-  d, metrics = _d_update(spec, state.g, state.d, real, label, d_rng, state.extra)
+  d, metrics = _d_update(spec, state, real, label, d_rng)
   return state.replace(d=d), metrics
 
 
 def generator_update(spec: GANSpec, state: GANState, batch: dict, rng: jax.Array,
                      d_metrics: dict) -> tuple[GANState, dict]:
-  """`train_step`'s G update after the D updates, then G's EMA and BEGAN's k_t; advances the step.
-  `d_metrics` are the last D update's; returns them merged with G's."""
+  """`train_step`'s G update after the D updates, then G's EMA and the parts' `after_step`; advances the
+  step. `d_metrics` are the last D update's; returns them merged with G's."""
   rng = jax.random.fold_in(rng, state.step)
   reals, labels = _split_batch(spec, batch)
-  g, g_metrics = _g_update(spec, state.g, state.d, reals[:, 0], labels[:, 0], jax.random.fold_in(rng, 1))
+  g, g_metrics = _g_update(spec, state, reals[:, 0], labels[:, 0], jax.random.fold_in(rng, 1))
   g_ema = state.g_ema
   if spec.ema_decay:
     g_ema = optax.incremental_update(g.params, g_ema, 1.0 - spec.ema_decay)
-  extra, metrics = state.extra, {**d_metrics, **g_metrics}
-  if spec.began:  # Berthelot et al. 2017, eq. 4 and sec. 3.4.1, with L(x) of the D step, L(G(z_G)) of G's.
-    gamma, lambda_k = spec.began
-    l_real, l_fake = d_metrics["d_real"], g_metrics["g_loss"]
-    extra = {"k_t": losses.began_k_update(extra["k_t"], l_real, l_fake, gamma, lambda_k)}
-    metrics.update(k_t=extra["k_t"], convergence=losses.began_convergence(l_real, l_fake, gamma))
-  return GANState(state.step + 1, g, state.d, g_ema, extra), metrics
+  state = state.replace(g=g, g_ema=g_ema)
+  extra, metrics = dict(state.extra), {**d_metrics, **g_metrics}
+  for part in spec.parts:
+    part_extra, part_metrics = part.after_step(state, d_metrics, g_metrics)
+    extra.update(part_extra)
+    metrics.update(part_metrics)
+  return state.replace(step=state.step + 1, extra=extra), metrics
 
 
 @dataclasses.dataclass(frozen=True)
@@ -321,19 +290,19 @@ class SplitStep:
     """`jax.jit(self, **jit_kwargs)` when n_critic == 1; else this step with each part jitted, shardings
     given for (state, batch, rng) extended to the parts' fourth argument (i, d_metrics) as replicated."""
     if self.n_critic == 1:
-      return jax.jit(self, **jit_kwargs)
+      return WholeStep(self).jit(**jit_kwargs)
     kw = dict(jit_kwargs)
     if "in_shardings" in kw:
       kw["in_shardings"] = (*kw["in_shardings"], kw["in_shardings"][2])
     return SplitStep(jax.jit(self.critic, **kw), jax.jit(self.generator, **kw), self.n_critic)
 
-  def compile(self, state, batch, rng) -> "SplitStep":
-    """For jitted parts: this step with the parts compiled for these arguments."""
+  def compile(self, state, batch, rng) -> tuple[Callable, float]:
+    """For jitted parts: this step with the parts compiled for these arguments, and its FLOPs per call."""
     i = jnp.asarray(0, jnp.int32)
     critic = self.critic.lower(state, batch, rng, i).compile()
     d_metrics = jax.eval_shape(self.critic, state, batch, rng, i)[1]
     generator = self.generator.lower(state, batch, rng, d_metrics).compile()
-    return SplitStep(critic, generator, self.n_critic)
+    return SplitStep(critic, generator, self.n_critic), self.n_critic * flops(critic) + flops(generator)
 
 
 def split_step(spec: GANSpec) -> SplitStep:
@@ -350,4 +319,4 @@ def generate(spec: GANSpec, state: GANState, z: jax.Array, cond: jax.Array | Non
              use_ema: bool = True) -> jax.Array:
   """Samples G(z[, cond]) in inference mode (running BatchNorm statistics), from the EMA weights if kept."""
   params = state.g_ema if use_ema and state.g_ema is not None else state.g.params
-  return _apply(spec.generator, params, state.g.batch_stats, z, False, cond)[0]
+  return apply_generator(spec, params, state.g.batch_stats, z, cond, False, state.extra)[0]

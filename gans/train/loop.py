@@ -3,7 +3,6 @@
 Sections: workdir -> mesh -> input -> task (models, step) -> sharding -> checkpoint/resume -> loop
 (log, evaluate, checkpoint). Metrics stay on device between logging steps.
 """
-import functools
 import json
 import logging
 import os
@@ -18,8 +17,8 @@ from ml_collections import ConfigDict
 from gans import checkpoint, parallel
 from gans.data import pipeline
 from gans.errors import DivergedError, UserError
-from gans.train import gan_step
 from gans.train import writer as writer_lib
+from gans.train.task import TASKS, JittedStep, Task
 
 log = logging.getLogger(__name__)
 
@@ -38,38 +37,9 @@ def prepare_workdir(workdir: str) -> str:
   return workdir
 
 
-def create_task(config: ConfigDict, data: pipeline.DataSpec, mesh):
-  """The task named by `config.task` ('gan' or 'classifier')."""
-  task = config.get("task", "gan")
-  if task == "gan":
-    from gans.train.gan_task import GANTask  # pylint: disable=g-import-not-at-top
-    return GANTask(config, data, parallel.data_sharded(mesh))
-  if task == "classifier":
-    from gans.train.classifier_task import ClassifierTask  # pylint: disable=g-import-not-at-top
-    return ClassifierTask(config, data, mesh)
-  raise UserError(f"unknown task {task!r}; known: classifier, gan")
-
-
-def load_config(workdir: str) -> ConfigDict:
-  """The config a workdir was trained with (written by train_and_evaluate)."""
-  path = os.path.join(workdir, "config.json")
-  if not os.path.exists(path):
-    raise UserError(f"{workdir} holds no trained run (no config.json); train one with launch.train first")
-  with open(path) as f:
-    return ConfigDict(json.load(f))
-
-
-def restore_task(workdir: str, mesh=None):
-  """Rebuilds (config, task, state, step) from a workdir's config and latest checkpoint."""
-  config = load_config(workdir)
-  mesh = mesh or parallel.make_mesh(1)
-  task = create_task(config, pipeline.data_spec(config), mesh)
-  abstract = shard_task(task, mesh, config, jax.random.key(config.seed)).abstract_state
-  mngr = checkpoint.manager(workdir, async_save=False)
-  state, step = checkpoint.restore(mngr, abstract)
-  if state is None:
-    raise UserError(f"no checkpoint in {workdir}/checkpoints")
-  return config, task, state, step
+def create_task(config: ConfigDict, data: pipeline.DataSpec, mesh) -> Task:
+  """The task named by `config.task` (a `gans.train.task.TASKS` name: 'gan', 'classifier', ...)."""
+  return TASKS.get(config.get("task", "gan"))(config, data, mesh)
 
 
 # Short names of the XLA:CPU op kinds jaxlib can hand to YNNPACK (DebugOptions.LibraryFusionType).
@@ -101,10 +71,10 @@ class ShardedTask(NamedTuple):
   """A task's functions jitted for a mesh, and its state's shapes with their shardings."""
   abstract_state: Any
   init: Callable
-  step: Callable
+  step: JittedStep
 
 
-def shard_task(task, mesh, config: ConfigDict, rng: jax.Array) -> ShardedTask:
+def shard_task(task: Task, mesh, config: ConfigDict, rng: jax.Array) -> ShardedTask:
   """Jits `task.init` and `task.step` with the state sharded by `parallel.state_shardings` and the batch
   over the mesh's batch axes; the step donates the old state."""
   abstract = jax.eval_shape(task.init, rng)
@@ -113,10 +83,8 @@ def shard_task(task, mesh, config: ConfigDict, rng: jax.Array) -> ShardedTask:
   repl = parallel.replicated(mesh)
   options = compiler_options(config, mesh)
   init = jax.jit(task.init, out_shardings=sharding, compiler_options=options)
-  # A GAN step with n_critic > 1 is jitted as its parts (gan_step.SplitStep), the D update compiled once.
-  jit = task.step.jit if isinstance(task.step, gan_step.SplitStep) else functools.partial(jax.jit, task.step)
-  step = jit(in_shardings=(sharding, parallel.data_sharded(mesh), repl), out_shardings=(sharding, repl),
-             donate_argnums=0, compiler_options=options)
+  step = task.step.jit(in_shardings=(sharding, parallel.data_sharded(mesh), repl), out_shardings=(sharding, repl),
+                       donate_argnums=0, compiler_options=options)
   return ShardedTask(abstract, init, step)
 
 

@@ -41,6 +41,12 @@ class Generator(nn.Module):
   channels: int = 3
   width: int = 64
   dtype: Any = jnp.float32
+  virtual_batch: int = 0  # > 0: virtual batch norm with this reference batch size instead of BatchNorm
+
+  def _norm(self, train: bool):
+    if self.virtual_batch:
+      return layers.VirtualBatchNorm(self.virtual_batch, dtype=self.dtype)
+    return layers.batch_norm(train, self.dtype)
 
   @nn.compact
   def __call__(self, z, cond=None, train: bool = True):
@@ -52,11 +58,11 @@ class Generator(nn.Module):
     x = nn.Dense(start * start * self.width * 2 ** (n - 1), kernel_init=_init, use_bias=False,
                  dtype=self.dtype)(x)
     x = x.reshape(z.shape[0], start, start, -1)
-    x = nn.relu(layers.batch_norm(train, self.dtype)(x))
+    x = nn.relu(self._norm(train)(x))
     for i in range(n - 1):
       x = layers.ConvTranspose(self.width * 2 ** (n - 2 - i), (4, 4), (2, 2), padding="SAME",
                                use_bias=False, kernel_init=_init, dtype=self.dtype)(x)
-      x = nn.relu(layers.batch_norm(train, self.dtype)(x))
+      x = nn.relu(self._norm(train)(x))
     x = layers.ConvTranspose(self.channels, (4, 4), (2, 2), padding="SAME", kernel_init=_init,
                              dtype=self.dtype)(x)
     return jnp.tanh(x.astype(jnp.float32))
@@ -91,11 +97,13 @@ class Discriminator(nn.Module):
 
 @ARCHITECTURES.register("dcgan")
 def build(model_config, data_shape: tuple[int, ...], d_heads: dict):
-  """`model_config`: g_width, d_width, d_batch_norm, spectral_norm (which drops D's BatchNorm), dtype."""
+  """`model_config`: g_width, d_width, d_batch_norm, spectral_norm (which drops D's BatchNorm),
+  g_virtual_batch (G's virtual batch norm reference size, 0: BatchNorm), dtype."""
   if len(data_shape) != 3 or data_shape[0] != data_shape[1]:
     raise UserError(f"dcgan needs square images [S, S, C], got data of shape {data_shape}")
   sn = bool(model_config.get("spectral_norm", False))
   dtype = gan_dtype(model_config)
-  return (Generator(image_size=data_shape[0], channels=data_shape[2], width=model_config.g_width, dtype=dtype),
+  return (Generator(image_size=data_shape[0], channels=data_shape[2], width=model_config.g_width, dtype=dtype,
+                    virtual_batch=model_config.get("g_virtual_batch", 0)),
           Discriminator(width=model_config.d_width, batch_norm=model_config.get("d_batch_norm", True) and not sn,
                         dtype=dtype, spectral_norm=sn, heads=d_heads))

@@ -1,0 +1,42 @@
+"""A trained run, from its workdir: the config it was trained with, its task and its latest state, and the
+sample-quality metrics of a GAN run. The top layer: it uses both `gans.train` and `gans.metrics`."""
+import jax
+
+from gans import checkpoint, parallel
+from gans.data import pipeline
+from gans.errors import UserError
+from gans.metrics import evaluator
+from gans.metrics import features as features_lib
+from gans.train import loop
+from gans.train.task import Sampler
+
+load_config = checkpoint.load_config
+
+
+def restore_task(workdir: str, mesh=None):
+  """Rebuilds (config, task, state, step) from a workdir's config and latest checkpoint."""
+  config = load_config(workdir)
+  mesh = mesh or parallel.make_mesh(1)
+  task = loop.create_task(config, pipeline.data_spec(config), mesh)
+  abstract = loop.shard_task(task, mesh, config, jax.random.key(config.seed)).abstract_state
+  mngr = checkpoint.manager(workdir, async_save=False)
+  state, step = checkpoint.restore(mngr, abstract)
+  if state is None:
+    raise UserError(f"no checkpoint in {workdir}/checkpoints")
+  return config, task, state, step
+
+
+def evaluate_workdir(workdir: str, num: int | None = None,
+                     extractor: str | features_lib.Extractor = "inception_fid",
+                     reference_split: str = "test", use_ema: bool = True, seed: int = 0,
+                     weights: str | None = None, cache_dir: str | None = None) -> dict:
+  """Metrics of the latest checkpoint of the GAN in `workdir` (`gans.metrics.evaluator.evaluate_state`'s
+  arguments), with 'step' and 'protocol' entries; `cache_dir` defaults to the run's data_dir, else the
+  workdir."""
+  config, task, state, step = restore_task(workdir)
+  if not isinstance(task, Sampler):
+    raise UserError(f"{workdir} holds a {config.get('task', 'gan')} run; evaluate works on generative runs "
+                    "(classifier accuracy is in its metrics.jsonl)")
+  return {"step": int(step), **evaluator.evaluate_state(
+      config, task, state, num, extractor, reference_split, use_ema, seed, weights,
+      cache_dir or evaluator.default_cache_dir(config, workdir))}
