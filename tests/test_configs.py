@@ -111,3 +111,14 @@ def test_markdown_table_rejects_ragged_rows_and_bad_alignment():
     tables.markdown_table(["a"], [], align="x")
   with pytest.raises(ValueError, match="align"):
     tables.markdown_table(["a"], [], align="lr")
+
+
+def test_gan_mixture_table_golden():
+  from launch import gan_table  # pylint: disable=g-import-not-at-top
+  runs = [{"modes_captured": 8, "high_quality": 0.9, "reverse_kl": 0.01, "seed": 0, "cpu_min": 1.0},
+          {"modes_captured": 7, "high_quality": 0.8, "reverse_kl": 0.03, "seed": 1, "cpu_min": 2.0}]
+  assert gan_table.mixture_table({("nsgan", "ring8"): runs}, ["nsgan", "wgan"], "ring8") == (
+      "| variant | ring8 modes | ring8 % HQ | ring8 rev. KL | seeds | CPU min/run |\n"
+      "|---|---:|---:|---:|---|---:|\n"
+      "| nsgan | 7.5/8 (7-8) | 85.0 | 0.020 | 0, 1 | 1.5 |\n"
+      "| wgan | - | - | - | - | - |")
