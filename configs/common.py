@@ -1,6 +1,8 @@
 """Defaults shared by the experiment configs; each experiment overrides what it changes."""
 import ml_collections
 
+from gans.errors import UserError
+
 
 def optimizer(name: str = "adam", learning_rate: float = 2e-4, **kw) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict({"name": name, "learning_rate": learning_rate, "schedule": "constant", **kw})
@@ -49,7 +51,8 @@ def gan_config() -> ml_collections.ConfigDict:
   c.n_critic = 1
   c.weight_clip = 0.0
   c.ema_decay = 0.0
-  # Variants (gans.train.gan_step): auxiliary objective, feature matching, packing, BEGAN, SGAN.
+  # Variants (gans.train.gan_variants, gan_tricks): what G and D are conditioned on / trained to predict, feature matching,
+  # packing, BEGAN, SGAN.
   c.variant = "unconditional"  # unconditional | cgan | acgan | infogan | sgan (gans.train.gan_variants)
   c.aux_weight = 1.0  # lambda of the class / mutual-information / supervised terms
   c.info = ml_collections.ConfigDict({"categories": 10, "continuous": 2})  # InfoGAN codes (Chen et al. 2016)
@@ -57,6 +60,9 @@ def gan_config() -> ml_collections.ConfigDict:
   c.pack = 1  # PacGAN degree m (Lin et al. 2018)
   c.began = ml_collections.ConfigDict({"gamma": 0.5, "lambda_k": 0.001})  # Berthelot et al. 2017, sec. 4
   c.sgan = ml_collections.ConfigDict({"labels_per_class": 100, "labelled_batch": 100})
+  c.label_smoothing = 0.0  # one-sided: D's real targets 1 - alpha (Salimans et al. 2016, sec. 3.4)
+  c.historical_averaging = 0.0  # weight of ||theta - mean of past theta||^2 (Salimans et al. 2016, sec. 3.3)
+  c.virtual_batch_norm = 0  # reference batch size for G's virtual batch norm, 0 = off (Salimans et al. 2016, 3.4)
   # Sample quality every eval_every steps (image data): an extractor name of gans.metrics.features, e.g.
   # "classifier:workdirs/resnet20_fashion_mnist" (FCD, classifier score) or "inception_fid"; "" for none.
   c.eval_extractor = ""
@@ -119,19 +125,39 @@ def fashion_mnist_classifier(experiment: str, model: str, epochs: int, learning_
   return c
 
 
-def mixture_gan(experiment: str, dataset: str, variant=None, *, learning_rate: float = 1e-3,
+def check_dataset(config_file: str, dataset: str, datasets: tuple[str, ...]) -> None:
+  """A UserError naming `config_file`'s datasets when `dataset` is not one of them."""
+  if dataset not in datasets:
+    raise UserError(f"configs/{config_file} has no dataset {dataset!r}; known: {', '.join(datasets)} "
+                    f"(--config configs/{config_file}:<dataset>)")
+
+
+def dcgan_fashion_mnist(experiment: str, settings=None) -> ml_collections.ConfigDict:
+  """The DCGAN of `gan_config` on Fashion-MNIST at 28x28 for 6,000 steps (64x64 with
+  --config.image_size=64); then `settings(c)`, a variant's loss / penalty / options, if given."""
+  c = gan_config()
+  c.experiment = experiment
+  c.dataset = "fashion_mnist"
+  c.image_size = 28
+  c.total_steps = 6_000
+  c.log_every = 100
+  c.eval_every = 1_000
+  c.checkpoint_every = 1_000
+  return settings(c) if settings is not None else c
+
+
+def mixture_gan(experiment: str, dataset: str, settings=None, *, learning_rate: float = 1e-3,
                 ema_decay: float = 0.999, batch_size: int | None = None) -> ml_collections.ConfigDict:
   """A GAN with MLP G and D (z_dim = 2) on a 2-D PacGAN mixture (`dataset`: ring8 or grid25), tuned
-  (nsgan) to cover every mode with ~95% or more high-quality samples (ring8: 0.5-2 CPU minutes a run on one
-  core; grid25: ~10).
+  (nsgan) to cover every mode with ~95% or more high-quality samples.
 
   ring8: 2 x 128 MLPs, batch 512 (256 drops a mode for nsgan seed 2), 20k steps; grid25 (modes 2 apart
   on a 9 x 9 square): 3 x 256 MLPs, batch 512, 20k steps (batch 256 and 16k steps left nsgan seed 1 at
   21/25 modes; batch 512, 20k: 25/25 at 97.6%); `batch_size` overrides the batch.
-  Adam(learning_rate, b1=0.5, b2=0.999) for both players; then `variant(c)` (a
-  configs/<name>_ring8.variant) sets the loss, penalty and, where its paper fixes them, the
-  optimizers; last, every learning rate decays to 0 on a cosine over the run and samples come from
-  an EMA of G's weights (with 20k steps instead of 3k they lift nsgan ring8 seed 0 from 52% to 98%).
+  Adam(learning_rate, b1=0.5, b2=0.999) for both players; then `settings(c)` (a variant's loss, penalty
+  and, where its paper fixes them, optimizers); last, every learning rate decays to 0 on a cosine over the
+  run and samples come from an EMA of G's weights (with 20k steps instead of 3k they lift nsgan ring8 seed 0
+  from 52% to 98%).
   """
   c = gan_config()
   c.experiment, c.dataset = experiment, dataset
@@ -144,8 +170,8 @@ def mixture_gan(experiment: str, dataset: str, variant=None, *, learning_rate: f
   c.eval_every = c.checkpoint_every = c.total_steps // 4
   c.g_optimizer = optimizer("adam", learning_rate, b1=0.5, b2=0.999)
   c.d_optimizer = optimizer("adam", learning_rate, b1=0.5, b2=0.999)
-  if variant is not None:
-    c = variant(c)
+  if settings is not None:
+    c = settings(c)
   for opt in (c.g_optimizer, c.d_optimizer):
     opt.schedule = "cosine"
   c.ema_decay = ema_decay

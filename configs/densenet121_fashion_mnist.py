@@ -7,7 +7,7 @@ densenet121 with `small_inputs` (3x3 stride-1 stem, no max-pool). SGD + Nesterov
 on kernels (the paper's, sec. 4.2), batch 64, warmup then cosine, label smoothing 0.1, flips and
 2-pixel random crops; 20 epochs of 938 steps.
 
-Result: not run here: on the 2-core CPU shared with other jobs (2026-11-23) one step takes many seconds.
+Result: not run here (seconds per step on the 2-core CPU; docs/performance.md).
 """
 from configs import common
 

@@ -5,8 +5,7 @@
 SGD + Nesterov 0.05, weight decay 4e-5 on kernels (the paper's, sec. 6.1), warmup then cosine, label
 smoothing 0.1, flips and 2-pixel random crops, dropout 0.2; 30 epochs of 469 steps.
 
-Result: not run to the end here. Measured 2026-11-23 on the 2-core CPU shared with other jobs (load ~12):
-one train step at batch 32 took ~16 s (XLA:CPU's depthwise / grouped convolutions are slow).
+Result: not run to the end here (seconds per step on the 2-core CPU; docs/performance.md).
 """
 from configs import common
 
@@ -15,6 +14,6 @@ def get_config():
   c = common.fashion_mnist_classifier("mobilenet_v2_fashion_mnist", "mobilenet_v2", epochs=30,
                                       learning_rate=0.05, weight_decay=4e-5, width=1.0, dropout=0.2)
   # No YNNPACK reductions: the depthwise kernel gradients (a sum over the batch per tap) ran slower
-  # with them, 4,630 -> 5,349 ms per step here (docs/performance.md, 2026-12-03).
+  # with them (docs/performance.md).
   c.xla_cpu_ynn_fusions = ""
   return c

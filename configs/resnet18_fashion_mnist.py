@@ -7,8 +7,7 @@ flips, 2-pixel random crops and random erasing with the paper's Fashion-MNIST se
 2017, sec. 4.1: p = 0.5, area 0.02-0.4, aspect ratio 0.3-3.3, random fill); 30 epochs of 469 steps.
 Mixed precision: --config.model.dtype=bfloat16 (params and loss stay float32).
 
-Result: not run to the end here. Measured 2026-11-23 on the 2-core CPU shared with other jobs (load ~12):
-one train step at batch 32 took ~4.9 s, so the 14,070 steps below need a faster machine.
+Result: not run to the end here (seconds per step on the 2-core CPU; docs/performance.md).
 """
 from configs import common
 
@@ -18,7 +17,7 @@ def get_config():
                                       weight_decay=5e-4)
   c.preprocess += "|random_erasing(0.5,0.02,0.4,0.3)"
   c.tta_flip = True
-  # YNNPACK's elementwise fusions too: 3,926 -> 3,552 ms per step here, 1.11x over reductions alone
-  # (docs/performance.md, 2026-12-03; they made DCGAN, VGG, DenseNet and MobileNet slower).
+  # YNNPACK's elementwise fusions too: 1.11x over reductions alone here (docs/performance.md; they made
+  # DCGAN, VGG, DenseNet and MobileNet slower).
   c.xla_cpu_ynn_fusions = "reduce,eltwise"
   return c

@@ -7,8 +7,7 @@ SGD + Nesterov 0.05, weight decay 5e-4 on kernels, warmup then cosine, label smo
 2-pixel random crops, dropout 0.5 in the fc head; 20 epochs of 469 steps. 28,148,362 trainable
 parameters at 28x28x1, 10 classes (the small-input head pools to 1x1: fc6 512 -> 4096, fc7 4096 -> 4096).
 
-Result: not run to the end here. Measured 2026-11-23 on the 2-core CPU shared with other jobs (load ~12):
-one train step at batch 32 took ~5.2 s.
+Result: not run to the end here (seconds per step on the 2-core CPU; docs/performance.md).
 """
 from configs import common
 

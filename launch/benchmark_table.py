@@ -1,15 +1,17 @@
 """Benchmarks a list of configs and writes the README's Markdown table.
 
   python -m launch.benchmark_table --measure_peak        # every experiment config, and DCGAN at 64x64
-  python -m launch.benchmark_table --configs configs/dcgan_fashion_mnist.py,"configs/dcgan_fashion_mnist.py --config.image_size=64"
+  python -m launch.benchmark_table --configs configs/dcgan.py,"configs/dcgan.py:fashion_mnist --config.image_size=64"
 
-Each entry runs `python -m launch.benchmark --config <entry> --steps N` in its own process (a fresh
-compile and peak-memory figure per config). The table (experiment, devices, ms/step, images/s,
-achieved GFLOP/s from XLA's cost analysis, % of the fp32 matmul peak, first-step compile s, peak MB)
-replaces whatever lies between `<!-- bench-table:start -->` and `<!-- bench-table:end -->` in the
-README. `--measure_peak` times a large jitted fp32 matmul on this machine for the % column;
-`--peak_gflops` gives a known figure instead.
+The default list has every config in configs/ (a GAN variant's file once per dataset, as
+`configs/<variant>.py:<dataset>`) and DCGAN at 64x64. Each entry runs `python -m launch.benchmark --config
+<entry> --steps N` in its own process (a fresh compile and peak-memory figure per config). The table
+(experiment, devices, ms/step, images/s, achieved GFLOP/s from XLA's cost analysis, % of the fp32 matmul
+peak, first-step compile s, peak MB) replaces whatever lies between `<!-- bench-table:start -->` and
+`<!-- bench-table:end -->` in the README. `--measure_peak` times a large jitted fp32 matmul on this machine
+for the % column; `--peak_gflops` gives a known figure instead.
 """
+import ast
 import glob
 import json
 import os
@@ -20,23 +22,36 @@ import time
 
 from absl import flags
 
-from gans import reports
 from gans.errors import UserError
-from launch import common
+from launch import common, tables
 
 START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
 
 
+def config_datasets(path: str) -> tuple[str, ...]:
+  """The `DATASETS = (...)` tuple a config file declares (its get_config(dataset) choices), () if none."""
+  with open(path) as f:
+    tree = ast.parse(f.read(), path)
+  for node in tree.body:
+    if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "DATASETS" for t in node.targets):
+      return tuple(ast.literal_eval(node.value))
+  return ()
+
+
 def all_configs(directory: str = "configs") -> list[str]:
-  """Every experiment config in `directory` (not common.py), sorted, plus DCGAN at 64x64 (issue 7's step)."""
-  files = sorted(f for f in glob.glob(os.path.join(directory, "*.py"))
-                 if os.path.basename(f) not in ("__init__.py", "common.py"))
-  dcgan = os.path.join(directory, "dcgan_fashion_mnist.py")
-  return files + ([f"{dcgan} --config.image_size=64"] if dcgan in files else [])
+  """Every experiment config in `directory` (not common.py), sorted, once per dataset it declares
+  (`file.py:dataset`), plus DCGAN on Fashion-MNIST at 64x64."""
+  entries = []
+  for f in sorted(glob.glob(os.path.join(directory, "*.py"))):
+    if os.path.basename(f) not in ("__init__.py", "common.py"):
+      entries += [f"{f}:{d}" for d in config_datasets(f)] or [f]
+  dcgan = os.path.join(directory, "dcgan.py:fashion_mnist")
+  return entries + ([f"{dcgan} --config.image_size=64"] if dcgan in entries else [])
 
 
-flags.DEFINE_list("configs", None, "Config files, each optionally followed by --config.key=value overrides "
-                  "(default: every experiment config in configs/, and dcgan_fashion_mnist at image_size=64).")
+flags.DEFINE_list("configs", None, "Config files (`file.py` or `file.py:dataset`), each optionally followed by "
+                  "--config.key=value overrides (default: every experiment config in configs/, for each of its "
+                  "datasets, and DCGAN at image_size=64).")
 flags.DEFINE_integer("steps", 10, "Timed steps per config (launch.benchmark --steps).")
 flags.DEFINE_string("readme", "README.md", "File holding the table markers.")
 flags.DEFINE_bool("measure_peak", False, "Measure the fp32 matmul peak of this machine first.")
@@ -85,14 +100,13 @@ def format_table(rows: list[dict], peak_gflops: float = 0.0) -> str:
   """Markdown table of benchmark rows; the % column is GFLOP/s over `peak_gflops` (blank if 0)."""
   head = ["experiment", "devices", "ms/step", "images/s", "GFLOP/s", "% of matmul peak", "compile s",
           "peak MB"]
-  out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+  cells = []
   for r in rows:
     gflops = r.get("gflop_per_sec", 0.0)
     pct = f"{100.0 * gflops / peak_gflops:.0f}" if peak_gflops > 0 and gflops else ""
-    cells = [r["experiment"], str(r["devices"]), f"{r['ms_per_step']:.1f}", f"{r['images_per_sec']:.1f}",
-             f"{gflops:.1f}" if gflops else "", pct, f"{r['compile_s']:.1f}", f"{r['peak_rss_mb']:.0f}"]
-    out.append("| " + " | ".join(cells) + " |")
-  return "\n".join(out)
+    cells.append([r["experiment"], r["devices"], f"{r['ms_per_step']:.1f}", f"{r['images_per_sec']:.1f}",
+                  f"{gflops:.1f}" if gflops else "", pct, f"{r['compile_s']:.1f}", f"{r['peak_rss_mb']:.0f}"])
+  return tables.markdown_table(head, cells)
 
 
 def main(argv):
@@ -111,7 +125,7 @@ def main(argv):
           f"Load average before measuring: {load:.1f} on {os.cpu_count()} cores. "
           f"Regenerate: `python -m launch.benchmark_table --measure_peak`." if peak else "")
   table = format_table(rows, peak) + note
-  reports.write_between_markers(FLAGS.readme, (START, END), table)
+  tables.write_between_markers(FLAGS.readme, (START, END), table)
   print(table)
 
 

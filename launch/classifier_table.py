@@ -13,8 +13,7 @@ import os
 
 from absl import flags
 
-from gans import reports
-from launch import common
+from launch import common, tables
 
 CONFIGS = ("lenet5_fashion_mnist", "resnet20_fashion_mnist", "airbench_fashion_mnist")
 flags.DEFINE_list("classifier_configs", list(CONFIGS), "Config names under configs/.")
@@ -42,15 +41,14 @@ def param_count(config) -> int:
 
 def table(rows: list[tuple[str, object, dict]], kept: dict[str, str] | None = None) -> str:
   """The Markdown table of `rows`, with the `kept` rows (first cell -> line) of configs not in `rows`."""
-  lines = dict(kept or {})
+  cells = {name: tables.cells(line) for name, line in (kept or {}).items()}
   for name, config, r in rows:
     top1 = f"{100 * r['test_accuracy']:.2f}" if "test_accuracy" in r else "-"
     top5 = f"{100 * r['test_top5_accuracy']:.2f}" if "test_top5_accuracy" in r else "-"
-    lines[name] = (f"| {name} | {config.model.name} | {top1} | {top5} | {r['wall_min']:.1f} | "
-                   f"{param_count(config):,} |")
-  order = sorted(lines, key=lambda n: (CONFIGS.index(n) if n in CONFIGS else len(CONFIGS), n))
-  header = ["| config | model | test top-1 % | test top-5 % | minutes | params |", "|---|---|---:|---:|---:|---:|"]
-  return "\n".join(header + [lines[n] for n in order]) + (
+    cells[name] = [name, config.model.name, top1, top5, f"{r['wall_min']:.1f}", f"{param_count(config):,}"]
+  order = sorted(cells, key=lambda n: (CONFIGS.index(n) if n in CONFIGS else len(CONFIGS), n))
+  header = ["config", "model", "test top-1 %", "test top-5 %", "minutes", "params"]
+  return tables.markdown_table(header, [cells[n] for n in order], align="llrrrr") + (
       "\n\nTrained on the 60k train split, evaluated on the 10k test split; minutes are wall-clock on this "
       "2-core CPU. Regenerate: `python -m launch.classifier_table`.")
 
@@ -60,11 +58,11 @@ def main(argv):
   rows = []
   for name in FLAGS.classifier_configs:
     config = common.experiment_config(name, FLAGS.classifier_steps)
-    r = reports.train_one(config, os.path.join(FLAGS.classifier_workroot, name))
+    r = tables.train_one(config, os.path.join(FLAGS.classifier_workroot, name))
     print(f"{name}: test accuracy {r.get('test_accuracy')}, {r['wall_min']:.1f} min", flush=True)
     rows.append((name, config, r))
-  body = table(rows, reports.table_rows(FLAGS.classifier_readme, MARKERS))
-  reports.write_between_markers(FLAGS.classifier_readme, MARKERS, body)
+  body = table(rows, tables.table_rows(FLAGS.classifier_readme, MARKERS))
+  tables.write_between_markers(FLAGS.classifier_readme, MARKERS, body)
   print(body)
 
 

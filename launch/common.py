@@ -25,6 +25,8 @@ def _parse(argv):
     return FLAGS(argv)
   except flags.Error as e:
     _fail(str(e).splitlines()[0], 2)
+  except UserError as e:  # raised by a config's get_config, e.g. an unknown dataset after ':'
+    _fail(str(e), 2)
   except (KeyError, AttributeError, ValueError, TypeError) as e:  # bad --config.<key> overrides
     _fail(f"bad config override: {str(e).strip(chr(34))}", 2)
 
@@ -50,12 +52,16 @@ def use_compilation_cache(directory: str):
 
 
 def experiment_config(name: str, steps: int = 0):
-  """`configs/<name>.py`'s get_config() (a UserError when there is none), with total_steps = `steps` if set."""
+  """The config of `name` ("wgan_gp", "configs/wgan_gp.py"'s get_config()) or `name:arg` ("wgan_gp:grid25",
+  its get_config("grid25"), as `--config configs/wgan_gp.py:grid25` passes it); a UserError when there is no
+  such file; total_steps = `steps` if set."""
   import importlib  # pylint: disable=g-import-not-at-top
+  module, sep, arg = name.partition(":")
   try:
-    c = importlib.import_module(f"configs.{name}").get_config()
+    get_config = importlib.import_module(f"configs.{module}").get_config
   except ModuleNotFoundError:
-    raise UserError(f"no config configs/{name}.py") from None
+    raise UserError(f"no config configs/{module}.py") from None
+  c = get_config(arg) if sep else get_config()
   if steps:
     c.total_steps = steps
   return c

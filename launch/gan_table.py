@@ -3,7 +3,7 @@
   python -m launch.gan_table --seeds 0,1,2                      # ring8 + grid25 table
   python -m launch.gan_table --fashion_steps 2000 --datasets=   # Fashion-MNIST sample grids only
 
-For every variant and dataset (configs/<variant>_<dataset>.py) and seed it trains in
+For every variant and dataset (`configs/<variant>.py:<dataset>`) and seed it trains in
 `--workroot/<variant>_<dataset>_s<seed>` (a finished run is reused, an interrupted one resumes) and
 reads the final PacGAN mode-coverage evaluation (2,500 samples; Lin et al. 2018, sec. 5.1). Each
 dataset's Markdown table goes between `<!-- gan-table:<dataset>:start -->` and
@@ -16,8 +16,9 @@ import os
 import numpy as np
 from absl import flags
 
-from gans import reports
-from launch import common
+from gans.train.gan_parts import VARIANTS
+from gans.train.gan_variants import Unconditional  # noqa: F401  (registers the variants)
+from launch import common, tables
 
 UNCONDITIONAL = ("gan", "nsgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began", "pacgan")
 FASHION = ("dcgan", "gan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began", "pacgan", "cgan", "acgan",
@@ -46,7 +47,7 @@ def table_markers(dataset: str) -> tuple[str, str]:
 
 
 def _config(variant: str, dataset: str, seed: int, steps: int, tiny: bool):
-  c = common.experiment_config(f"{variant}_{dataset}", steps)
+  c = common.experiment_config(f"{variant}:{dataset}", steps)
   c.seed = seed
   if tiny:
     c.batch_size = 16
@@ -62,19 +63,19 @@ def mixture_table(results: dict, variants, dataset: str) -> str:
   """Markdown: per variant on `dataset`, mean modes captured, % high quality and reverse KL over its seeds."""
   from gans.data import toy  # pylint: disable=g-import-not-at-top
   k = len(toy.modes(dataset))
-  lines = [f"| variant | {dataset} modes | {dataset} % HQ | {dataset} rev. KL | seeds | CPU min/run |",
-           "|---|---:|---:|---:|---|---:|"]
+  header = ["variant", f"{dataset} modes", f"{dataset} % HQ", f"{dataset} rev. KL", "seeds", "CPU min/run"]
+  rows = []
   for v in variants:
     runs = results.get((v, dataset), [])
     if not runs:
-      lines.append(f"| {v} | - | - | - | - | - |")
+      rows.append([v, "-", "-", "-", "-", "-"])
       continue
     modes = [int(r["modes_captured"]) for r in runs]
-    lines.append(f"| {v} | {np.mean(modes):.1f}/{k} ({min(modes)}-{max(modes)}) "
-                 f"| {100 * np.mean([r['high_quality'] for r in runs]):.1f} "
-                 f"| {np.mean([r['reverse_kl'] for r in runs]):.3f} "
-                 f"| {', '.join(str(r['seed']) for r in runs)} | {np.mean([r['cpu_min'] for r in runs]):.1f} |")
-  return "\n".join(lines)
+    rows.append([v, f"{np.mean(modes):.1f}/{k} ({min(modes)}-{max(modes)})",
+                 f"{100 * np.mean([r['high_quality'] for r in runs]):.1f}",
+                 f"{np.mean([r['reverse_kl'] for r in runs]):.3f}", ", ".join(str(r["seed"]) for r in runs),
+                 f"{np.mean([r['cpu_min'] for r in runs]):.1f}"])
+  return tables.markdown_table(header, rows, align="lrrrlr")
 
 
 def run_mixtures(variants, datasets, seeds, steps, workroot, tiny=False, critic_seeds=()) -> tuple[dict, dict]:
@@ -86,7 +87,7 @@ def run_mixtures(variants, datasets, seeds, steps, workroot, tiny=False, critic_
       slow = _config(v, d, 0, steps, tiny).n_critic > 1
       for s in (critic_seeds if critic_seeds and slow else seeds):
         config = _config(v, d, int(s), steps, tiny)
-        r = {**reports.train_one(config, os.path.join(workroot, f"{v}_{d}_s{s}")), "seed": int(s)}
+        r = {**tables.train_one(config, os.path.join(workroot, f"{v}_{d}_s{s}")), "seed": int(s)}
         print(f"{v} {d} seed {s}: {r.get('modes_captured')} modes, {100 * r.get('high_quality', 0):.1f}% HQ, "
               f"{r['cpu_min']:.2f} CPU min", flush=True)
         results.setdefault((v, d), []).append(r)
@@ -98,24 +99,23 @@ def run_mixtures(variants, datasets, seeds, steps, workroot, tiny=False, critic_
 def run_fashion(variants, steps, workroot, samples_dir, readme, tiny=False) -> str:
   """Trains each variant on Fashion-MNIST, copies its last sample grid; returns a Markdown grid table."""
   import shutil  # pylint: disable=g-import-not-at-top
-  rows = ["| variant | samples | notes |", "|---|---|---|"]
+  rows = []
   os.makedirs(samples_dir, exist_ok=True)
   for v in variants:
     config = _config(v, "fashion_mnist", 0, steps, tiny)
     workdir = os.path.join(workroot, f"{v}_fashion_mnist")
-    r = reports.train_one(config, workdir)
+    r = tables.train_one(config, workdir)
     png = os.path.join(samples_dir, f"{v}.png")
     shutil.copyfile(os.path.join(workdir, "samples", f"step_{config.total_steps}.png"), png)
     notes = f"{config.total_steps} steps, {r['cpu_min']:.1f} CPU min"
     if "test_accuracy" in r:
       notes += (f"; test accuracy {100 * r['test_accuracy']:.1f}% with {config.sgan.labels_per_class} labels per "
                 "class (the first of each class in tfds train order)")
-    if config.aux in ("cgan", "acgan", "infogan"):
-      notes += "; one row per label" + (" (categorical code)" if config.aux == "infogan" else "")
-    rows.append(f"| {v} | ![{v}]({os.path.relpath(png, os.path.dirname(os.path.abspath(readme)))}) "
-                f"| {notes} |")
+    if VARIANTS.get(config.variant).draws_labels:
+      notes += "; one row per label"
+    rows.append([v, f"![{v}]({os.path.relpath(png, os.path.dirname(os.path.abspath(readme)))})", notes])
     print(f"{v} fashion_mnist: {notes}", flush=True)
-  return "\n".join(rows)
+  return tables.markdown_table(["variant", "samples", "notes"], rows)
 
 
 def main(argv):
@@ -124,12 +124,12 @@ def main(argv):
     tables, _ = run_mixtures(FLAGS.variants, FLAGS.datasets, FLAGS.seeds, FLAGS.mixture_steps, FLAGS.workroot,
                              FLAGS.tiny, FLAGS.critic_seeds)
     for dataset, table in tables.items():
-      reports.write_between_markers(FLAGS.table_readme, table_markers(dataset), table)
+      tables.write_between_markers(FLAGS.table_readme, table_markers(dataset), table)
       print(table)
   if FLAGS.fashion_variants:
     grid = run_fashion(FLAGS.fashion_variants, FLAGS.fashion_steps, FLAGS.workroot, FLAGS.samples_dir,
                        FLAGS.table_readme, FLAGS.tiny)
-    reports.write_between_markers(FLAGS.table_readme, SAMPLES_MARKERS, grid)
+    tables.write_between_markers(FLAGS.table_readme, SAMPLES_MARKERS, grid)
     print(grid)
 
 

@@ -16,10 +16,10 @@ import time
 from absl import flags
 from ml_collections import config_flags
 
-from launch import common
+from launch import common, tables
 
 flags.DEFINE_string("extractor", None, "Feature extractor: classifier:<workdir> or inception_fid.")
-config_flags.DEFINE_config_file("config", "configs/dcgan_fashion_mnist.py",
+config_flags.DEFINE_config_file("config", "configs/dcgan.py:fashion_mnist",
                                 "GAN config: the dataset and the untrained generator.")
 flags.DEFINE_list("workdirs", [], "Trained GAN workdirs to score.")
 flags.DEFINE_integer("num", 10_000, "Generated samples per generator.")
@@ -60,22 +60,18 @@ def untrained(config, extractor, num: int, reference_split: str, cache_dir: str)
 
 
 def table(rows: list[tuple[str, dict]], extractor_protocol: dict, num: int, split: str) -> str:
-  head = "| samples | " + " | ".join(COLUMNS) + " |\n|---|" + "---|" * len(COLUMNS) + "\n"
-  body = "".join(f"| {name} | " + " | ".join(f"{r[c]:.4g}" if c in r else "-" for c in COLUMNS) + " |\n"
-                 for name, r in rows)
+  """The Markdown table of (name, metrics) rows, one column per metric of COLUMNS, and its protocol note."""
+  cells = [[name] + [f"{r[c]:.4g}" if c in r else "-" for c in COLUMNS] for name, r in rows]
   ext = extractor_protocol
-  note = (f"\nAgainst the {split} split; {num} samples per generator; extractor `{ext['name']}` "
+  note = (f"\n\nAgainst the {split} split; {num} samples per generator; extractor `{ext['name']}` "
           f"({ext.get('model', '')}, features: {ext.get('features', '')}), weights sha256 "
           f"`{ext['weights_sha256'][:16]}...`. Regenerate: `python -m launch.reference_points` (see its docstring).\n")
-  return head + body + note
+  return tables.markdown_table(["samples", *COLUMNS], cells) + note
 
 
 def main(argv):
   del argv
-  from gans import (
-    reports,  # pylint: disable=g-import-not-at-top
-    runs,  # pylint: disable=g-import-not-at-top
-  )
+  from gans import runs  # pylint: disable=g-import-not-at-top
   from gans.metrics import features  # pylint: disable=g-import-not-at-top
   config = FLAGS.config
   ext = features.get_extractor(FLAGS.extractor)
@@ -97,7 +93,7 @@ def main(argv):
     emit(f"{workdir} (step {result['step']})", result, t0)
   if FLAGS.reference_readme:
     body = table(rows, ext.protocol, FLAGS.num, FLAGS.reference_split)
-    reports.write_between_markers(FLAGS.reference_readme, MARKERS, body)
+    tables.write_between_markers(FLAGS.reference_readme, MARKERS, body)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """One process of the two-process test: trains a tiny config and saves its local copy of the parameters.
 
-Usage: python tests/multihost_worker.py PROCESS_ID NUM_PROCESSES PORT WORKDIR OUT.npz CONFIG (e.g. nsgan_ring8)
+Usage: python tests/multihost_worker.py PROCESS_ID NUM_PROCESSES PORT WORKDIR OUT.npz CONFIG (e.g. nsgan:ring8,
+configs/nsgan.py's get_config('ring8'))
 """
 import importlib
 import os
@@ -18,7 +19,8 @@ def main():
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(f"127.0.0.1:{port}", num_processes=nproc, process_id=pid)
   from gans.train import loop  # pylint: disable=g-import-not-at-top
-  c = importlib.import_module(f"configs.{name}").get_config()
+  module, _, dataset = name.partition(":")
+  c = importlib.import_module(f"configs.{module}").get_config(dataset)
   c.update(dict(total_steps=12, batch_size=32, log_every=4, eval_every=12, checkpoint_every=6, num_devices=0))
   c.model.g_hidden = c.model.d_hidden = (32,)
   state = loop.train_and_evaluate(c, workdir)

@@ -1,9 +1,9 @@
 """Tests for launch.benchmark_table: the README table writer and the matmul peak measurement."""
 import pytest
 
-from gans import reports
 from gans.errors import UserError
 from launch import benchmark_table as bt
+from launch import tables
 
 _ROW = {"experiment": "dcgan_fashion_mnist", "devices": 1, "batch_size": 64, "ms_per_step": 123.456,
         "images_per_sec": 518.4, "compile_s": 7.26, "peak_rss_mb": 1348.5, "gflop_per_step": 9.218,
@@ -28,24 +28,24 @@ def test_format_table_without_peak_leaves_percent_blank():
 def test_write_between_markers_keeps_the_rest(tmp_path):
   path = tmp_path / "README.md"
   path.write_text(f"intro\n{bt.START}\nold table\n{bt.END}\noutro\n")
-  reports.write_between_markers(str(path), (bt.START, bt.END), "| new |")
+  tables.write_between_markers(str(path), (bt.START, bt.END), "| new |")
   assert path.read_text() == f"intro\n{bt.START}\n| new |\n{bt.END}\noutro\n"
-  reports.write_between_markers(str(path), (bt.START, bt.END), "| newer |")  # idempotent: the markers stay
+  tables.write_between_markers(str(path), (bt.START, bt.END), "| newer |")  # idempotent: the markers stay
   assert path.read_text() == f"intro\n{bt.START}\n| newer |\n{bt.END}\noutro\n"
 
 
 def test_table_rows_by_first_cell(tmp_path):
   readme = tmp_path / "README.md"
   readme.write_text("| a | b |\n<!-- s -->\n| config | x |\n|---|---:|\n| one | 1 |\n| two | 2 |\n\nnote\n<!-- e -->\n")
-  assert reports.table_rows(str(readme), ("<!-- s -->", "<!-- e -->")) == {"one": "| one | 1 |", "two": "| two | 2 |"}
-  assert reports.table_rows(str(readme), ("<!-- x -->", "<!-- e -->")) == {}
+  assert tables.table_rows(str(readme), ("<!-- s -->", "<!-- e -->")) == {"one": "| one | 1 |", "two": "| two | 2 |"}
+  assert tables.table_rows(str(readme), ("<!-- x -->", "<!-- e -->")) == {}
 
 
 def test_write_between_markers_without_markers_is_a_user_error(tmp_path):
   path = tmp_path / "README.md"
   path.write_text("no markers here\n")
   with pytest.raises(UserError):
-    reports.write_between_markers(str(path), (bt.START, bt.END), "| t |")
+    tables.write_between_markers(str(path), (bt.START, bt.END), "| t |")
 
 
 def test_matmul_peak_is_positive_and_finite_on_a_tiny_size():
@@ -58,28 +58,39 @@ def test_matmul_peak_rejects_bad_size():
     bt.measure_matmul_peak(size=0)
 
 
-def test_all_configs_lists_every_experiment_and_dcgan_64(tmp_path):
-  for name in ("common.py", "__init__.py", "b_gan.py", "a_net.py", "dcgan_fashion_mnist.py", "notes.txt"):
+def test_all_configs_lists_every_experiment_per_dataset_and_dcgan_64(tmp_path):
+  for name in ("common.py", "__init__.py", "a_net.py", "notes.txt"):
     (tmp_path / name).write_text("")
+  (tmp_path / "b_gan.py").write_text('"""doc"""\nDATASETS = ("ring8", "grid25")\n\n\ndef get_config(dataset="ring8"):\n'
+                                     '  DATASETS = ("not", "this")\n')
+  (tmp_path / "dcgan.py").write_text('DATASETS = ("fashion_mnist", "mnist_5k")\n')
   d = str(tmp_path)
-  assert bt.all_configs(d) == [f"{d}/a_net.py", f"{d}/b_gan.py", f"{d}/dcgan_fashion_mnist.py",
-                               f"{d}/dcgan_fashion_mnist.py --config.image_size=64"]
-  (tmp_path / "dcgan_fashion_mnist.py").unlink()
-  assert bt.all_configs(d) == [f"{d}/a_net.py", f"{d}/b_gan.py"]  # no DCGAN: no 64x64 entry
+  assert bt.all_configs(d) == [f"{d}/a_net.py", f"{d}/b_gan.py:ring8", f"{d}/b_gan.py:grid25",
+                               f"{d}/dcgan.py:fashion_mnist", f"{d}/dcgan.py:mnist_5k",
+                               f"{d}/dcgan.py:fashion_mnist --config.image_size=64"]
+  (tmp_path / "dcgan.py").unlink()
+  assert bt.all_configs(d)[-1] == f"{d}/b_gan.py:grid25"  # no DCGAN: no 64x64 entry
+
+
+def test_default_list_is_every_config_of_the_repository():
+  entries = bt.all_configs()
+  assert "configs/wgan_gp.py:grid25" in entries and "configs/dcgan.py:mnist_5k" in entries
+  assert "configs/lenet5_fashion_mnist.py" in entries and "configs/nsgan.py:fashion_mnist" not in entries
+  assert entries[-1] == "configs/dcgan.py:fashion_mnist --config.image_size=64"
 
 
 def test_benchmark_of_a_split_step_counts_every_critic_update():
-  # wgan_ring8 has n_critic = 5: the launcher compiles the D update once, and the FLOPs per step must
+  # wgan on ring8 has n_critic = 5: the launcher compiles the D update once, and the FLOPs per step must
   # still be 5 D updates + 1 G update, as XLA counts them for the whole step jitted in one piece.
   import functools  # pylint: disable=g-import-not-at-top
 
   import jax
 
-  from configs import wgan_ring8
+  from configs import wgan
   from gans import benchmark, parallel
   from gans.data import pipeline
   from gans.train import gan_step, loop
-  config = wgan_ring8.get_config()
+  config = wgan.get_config("ring8")
   config.batch_size, config.num_devices = 512, 1  # ~0.2 GFLOP per step: the row's 3 decimals are enough
   row = benchmark.benchmark(config, steps=1, warmup=1)
   mesh = parallel.mesh_from_config(config)

@@ -430,17 +430,16 @@ def test_gradient_accumulation_must_divide_the_batch(tiny):
 
 
 def test_classifier_table_trains_once_and_reports(data_dir, tmp_path):
-  from gans import reports  # pylint: disable=g-import-not-at-top
-  from launch import classifier_table  # pylint: disable=g-import-not-at-top
+  from launch import classifier_table, tables  # pylint: disable=g-import-not-at-top
   from launch import common as launch_common
   c = launch_common.experiment_config("lenet5_fashion_mnist", steps=3)
   c.update(dict(data_dir=data_dir, log_every=1, eval_every=3, checkpoint_every=3, num_devices=1))
   workdir = str(tmp_path / "lenet")
-  first = reports.train_one(c, workdir)
+  first = tables.train_one(c, workdir)
   assert 0.0 <= first["test_accuracy"] <= 1.0 and first["steps"] == 3 and first["wall_min"] > 0
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     lines = f.readlines()
-  again = reports.train_one(c, workdir)  # reused, not retrained
+  again = tables.train_one(c, workdir)  # reused, not retrained
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     assert f.readlines() == lines
   assert again == first
@@ -457,11 +456,11 @@ def test_classifier_table_trains_once_and_reports(data_dir, tmp_path):
 
 
 def test_a_run_stopped_early_is_not_recorded_as_finished(monkeypatch, tmp_path):
-  from gans import reports  # pylint: disable=g-import-not-at-top
   from gans.train import loop as loop_lib  # pylint: disable=g-import-not-at-top
+  from launch import tables  # pylint: disable=g-import-not-at-top
   c = _config(total_steps=10)
   monkeypatch.setattr(loop_lib, "train_and_evaluate", lambda config, workdir: classifier_step.ClassifierState(
       jnp.asarray(4), {}, {}, ()))  # as after a SIGTERM at step 4
   with pytest.raises(errors.UserError, match="stopped at step 4 of 10"):
-    reports.train_one(c, str(tmp_path))
+    tables.train_one(c, str(tmp_path))
   assert not os.path.exists(tmp_path / "timing.json")

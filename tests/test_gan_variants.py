@@ -22,7 +22,7 @@ RING8 = DataSpec((2,), 8, 0)
 
 
 def _config(name, dataset="ring8", **overrides):
-  c = importlib.import_module(f"configs.{name}_{dataset}").get_config()
+  c = importlib.import_module(f"configs.{name}").get_config(dataset)
   c.batch_size, c.total_steps = 8, 2
   c.model.g_hidden = c.model.d_hidden = (16,)
   c.model.g_width = c.model.d_width = 4
@@ -102,7 +102,7 @@ def test_fashion_mnist_configs_trace_with_conv_models(name):
 
 def test_grid25_configs_name_their_data():
   for name in ("gan", "nsgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began", "pacgan"):
-    c = importlib.import_module(f"configs.{name}_grid25").get_config()
+    c = importlib.import_module(f"configs.{name}").get_config("grid25")
     assert (c.dataset, c.experiment) == ("grid25", f"{name}_grid25")
 
 

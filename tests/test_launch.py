@@ -1,4 +1,5 @@
-"""The launchers as a user runs them: contracts of DESIGN.md section 2 and one-line errors."""
+"""The launchers as a user runs them: the config contract (a file and its dataset argument, `--config.key`
+overrides), their outputs, and one-line errors."""
 import json
 import os
 import subprocess
@@ -24,7 +25,7 @@ def _run(*args, check=True, **env_vars):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
   workdir = tmp_path_factory.mktemp("ring8")
-  proc = _run("launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(workdir), *TINY)
+  proc = _run("launch.train", "--config", "configs/nsgan.py:ring8", "--workdir", str(workdir), *TINY)
   assert str(workdir) in proc.stdout
   return workdir
 
@@ -42,7 +43,7 @@ def test_train_then_sample(trained, tmp_path):
 def test_a_second_run_loads_the_compiled_step_from_the_cache(tmp_path):
   cache = tmp_path / "cache"
   env = {"JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0", "JAX_DEBUG_LOG_MODULES": "jax._src.compiler"}
-  runs = [_run("launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(tmp_path / name),
+  runs = [_run("launch.train", "--config", "configs/nsgan.py:ring8", "--workdir", str(tmp_path / name),
                f"--compilation_cache={cache}", *TINY, **env) for name in ("first", "second")]
   assert os.listdir(cache)
   misses = [r.stderr.count("PERSISTENT COMPILATION CACHE MISS") for r in runs]
@@ -52,7 +53,7 @@ def test_a_second_run_loads_the_compiled_step_from_the_cache(tmp_path):
 
 
 def test_benchmark_prints_one_json_line():
-  proc = _run("launch.benchmark", "--config", "configs/nsgan_ring8.py", "--steps", "3", "--config.batch_size=32")
+  proc = _run("launch.benchmark", "--config", "configs/nsgan.py:ring8", "--steps", "3", "--config.batch_size=32")
   lines = [l for l in proc.stdout.splitlines() if l.strip()]
   result = json.loads(lines[-1])
   assert set(result) >= {"experiment", "devices", "batch_size", "ms_per_step", "images_per_sec", "compile_s",
@@ -68,13 +69,18 @@ def _one_line_error(proc, pattern):
 
 
 def test_unknown_dataset_is_one_line(tmp_path):
-  proc = _run("launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(tmp_path),
+  proc = _run("launch.train", "--config", "configs/nsgan.py:ring8", "--workdir", str(tmp_path),
               "--config.dataset=no_such_dataset_xyz", check=False)
   _one_line_error(proc, "no_such_dataset_xyz")
 
 
+def test_unknown_config_dataset_is_one_line(tmp_path):
+  proc = _run("launch.train", "--config", "configs/nsgan.py:fashion_mnist", "--workdir", str(tmp_path), check=False)
+  _one_line_error(proc, "configs/nsgan.py has no dataset 'fashion_mnist'; known: ring8, grid25")
+
+
 def test_bad_config_key_is_one_line(tmp_path):
-  proc = _run("launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(tmp_path),
+  proc = _run("launch.train", "--config", "configs/nsgan.py:ring8", "--workdir", str(tmp_path),
               "--config.no_such_key=1", check=False)
   _one_line_error(proc, "no_such_key")
 

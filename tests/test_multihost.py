@@ -22,8 +22,8 @@ def _load(path):
     return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
 
 
-# nsgan_ring8 jits its step whole; wgan_ring8 (n_critic = 5) as a gan_step.SplitStep of two jitted parts.
-@pytest.mark.parametrize("config", ["nsgan_ring8", "wgan_ring8"])
+# nsgan on ring8 jits its step whole; wgan on ring8 (n_critic = 5) as a gan_step.SplitStep of two jitted parts.
+@pytest.mark.parametrize("config", ["nsgan:ring8", "wgan:ring8"])
 def test_two_processes_match_one_process(tmp_path, config):
   env = {**os.environ, "XLA_FLAGS": os.environ["GANS_TEST_XLA_FLAGS"]}  # one CPU device per process
   port = str(_free_port())

@@ -3,7 +3,8 @@
 `conv_transpose` / `ConvTranspose`: a transposed convolution equal to `jax.lax.conv_transpose` (a
 drop-in for `flax.linen.ConvTranspose`) whose forward and backward passes use only stride-1 or
 strided forward convolutions and matmuls. XLA:CPU runs those near matmul speed, but its own kernel
-gradient of a strided transposed convolution takes a slow single-threaded path (DESIGN.md sec. 4).
+gradient of a strided transposed convolution takes a slow single-threaded path: with `lax.conv_transpose`
+in G, the DCGAN 64x64 train step is about 4x slower (docs/performance.md).
 
 Notation, per spatial axis: input size n, kernel size k, stride s, and (lo, hi) the padding of the
 equivalent input-dilated convolution (what `jax.lax.conv_transpose` passes to XLA). Then

@@ -102,6 +102,7 @@ class GANPart:
 class Variant(GANPart):
   """What the generator is conditioned on and what the discriminator predicts besides real/fake."""
 
+  draws_labels: bool = False  # samples are drawn for labels (classes or InfoGAN's category): grids by label
   uses_batch_labels: bool = False  # the real batch's labels enter the step (CGAN's D, ACGAN's class loss)
   num_labels: int = 0  # samples can be drawn for labels in [0, num_labels) (classes or InfoGAN's category)
   cond_dim: int = 0  # width of G's conditioning input (0: unconditional)

@@ -71,7 +71,7 @@ class GANTask:
   @property
   def conditional(self) -> bool:
     """Whether samples are drawn for given labels (cgan, acgan; infogan's categorical code)."""
-    return self.spec.variant.num_labels > 0
+    return self.spec.variant.draws_labels
 
   @property
   def num_labels(self) -> int:

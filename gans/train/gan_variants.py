@@ -31,7 +31,7 @@ class Unconditional(Variant):
 
 class _LabelConditioned(Variant):
   """G gets the one-hot label [z, y]; labels drawn uniformly unless given."""
-  uses_batch_labels = True
+  draws_labels = uses_batch_labels = True
 
   def __init__(self, num_classes: int, weight: float = 1.0):
     self.num_labels = self.cond_dim = num_classes
@@ -84,6 +84,7 @@ class ACGAN(_LabelConditioned):
 class InfoGAN(Variant):
   """InfoGAN (Chen et al. 2016): G gets a uniform categorical code and continuous codes ~ U[-1, 1]
   (sec. 5); a Q head on D's body; D, Q and G maximise lambda L_I (eq. 6)."""
+  draws_labels = True
 
   def __init__(self, categories: int, continuous: int, weight: float = 1.0):
     self.num_labels, self.continuous, self.weight = categories, continuous, weight

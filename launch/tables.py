@@ -1,12 +1,33 @@
-"""The runs behind README tables (trained once, reused when finished) and the Markdown blocks that scripts
-regenerate inside a README between a pair of marker comments."""
+"""The runs behind the README's tables (trained once, reused when finished) and the Markdown the table
+scripts write into a README between a pair of marker comments."""
 import json
 import os
 import time
+from collections.abc import Iterable, Sequence
 
 from gans.errors import UserError
 
 EVAL_KEYS = ("modes_captured", "test_accuracy")  # a metrics.jsonl row holding a final evaluation
+_RULES = {"l": "---", "r": "---:", "c": ":---:"}
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]], align: str = "") -> str:
+  """A Markdown table: the `header` cells, a rule, then one line per row of cells (str() of each). `align`
+  has a letter per column, l (left, "---"; also for columns past its end), r ("---:") or c (":---:")."""
+  if set(align) - set(_RULES) or len(align) > len(header):
+    raise ValueError(f"align needs at most {len(header)} letters l, r or c, got {align!r}")
+  body = [list(header)] + [[str(cell) for cell in row] for row in rows]
+  for row in body:
+    if len(row) != len(header):
+      raise ValueError(f"a row of {len(row)} cells under a header of {len(header)}: {row}")
+  lines = ["| " + " | ".join(row) + " |" for row in body]
+  lines.insert(1, "|" + "|".join(_RULES[a] for a in align.ljust(len(header), "l")) + "|")
+  return "\n".join(lines)
+
+
+def cells(line: str) -> list[str]:
+  """The cells of one Markdown table line ('| a | b |' -> ['a', 'b'])."""
+  return [c.strip() for c in line.strip().removeprefix("|").removesuffix("|").split("|")]
 
 
 def final_eval(workdir: str, step: int) -> dict:
@@ -52,11 +73,11 @@ def _block(path: str, markers: tuple[str, str]) -> tuple[str, int, int]:
 
 
 def table_rows(path: str, markers: tuple[str, str]) -> dict[str, str]:
-  """The Markdown table rows between `markers` in `path`, by their first cell (header and rule excluded)."""
+  """The Markdown table lines between `markers` in `path`, by their first cell (header and rule excluded)."""
   content, i, j = _block(path, markers)
   lines = content[i:j].splitlines() if i >= 0 else []
-  rows = [l for l in lines if l.startswith("|") and not l.startswith("|---")][1:]
-  return {l.split("|")[1].strip(): l for l in rows}
+  rows = [line for line in lines if line.startswith("|") and not line.startswith("|---")][1:]
+  return {cells(line)[0]: line for line in rows}
 
 
 def write_between_markers(path: str, markers: tuple[str, str], body: str) -> None:
