@@ -51,8 +51,8 @@ def gan_config() -> ml_collections.ConfigDict:
   c.n_critic = 1
   c.weight_clip = 0.0
   c.ema_decay = 0.0
-  # Variants (gans.train.gan_variants, gan_tricks): what G and D are conditioned on / trained to predict, feature matching,
-  # packing, BEGAN, SGAN.
+  # Variants (gans.train.gan_variants): what G and D are conditioned on / trained to predict; tricks
+  # (gans.train.gan_tricks): feature matching, packing, BEGAN's k_t, label smoothing, historical averaging, VBN.
   c.variant = "unconditional"  # unconditional | cgan | acgan | infogan | sgan (gans.train.gan_variants)
   c.aux_weight = 1.0  # lambda of the class / mutual-information / supervised terms
   c.info = ml_collections.ConfigDict({"categories": 10, "continuous": 2})  # InfoGAN codes (Chen et al. 2016)

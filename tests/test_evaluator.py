@@ -11,7 +11,7 @@ import pytest
 import scipy.linalg
 from PIL import Image
 
-from configs import common, dcgan_mnist_5k, nsgan_ring8
+from configs import common, dcgan, nsgan
 from gans import runs
 from gans.data import sources, toy
 from gans.errors import UserError
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 @pytest.fixture(scope="module")
 def ring_dir(tmp_path_factory):
-  c = nsgan_ring8.get_config()
+  c = nsgan.get_config("ring8")
   c.model.g_hidden = c.model.d_hidden = (32,)
   c.update(dict(total_steps=30, batch_size=32, log_every=10, eval_every=30, checkpoint_every=30,
                 num_devices=1, ema_decay=0.9))
@@ -54,7 +54,7 @@ def classifier_ext(classifier_dir):
 
 @pytest.fixture(scope="module")
 def gan_dir(tmp_path_factory, data_dir):
-  c = dcgan_mnist_5k.get_config()
+  c = dcgan.get_config("mnist_5k")
   c.model.g_width = c.model.d_width = 8
   c.model.z_dim = 16
   c.update(dict(total_steps=1, batch_size=16, log_every=1, eval_every=1, checkpoint_every=1, num_devices=1,
@@ -194,7 +194,7 @@ def test_plot_writes_png(ring_dir, tmp_path):
 
 
 def test_sample_quality_during_training_lands_in_metrics(classifier_dir, data_dir, tmp_path):
-  c = dcgan_mnist_5k.get_config()
+  c = dcgan.get_config("mnist_5k")
   c.model.g_width = c.model.d_width = 8
   c.model.z_dim = 16
   c.update(dict(total_steps=2, batch_size=16, log_every=1, eval_every=1, checkpoint_every=2, num_devices=1,
@@ -215,9 +215,11 @@ def test_sample_quality_during_training_lands_in_metrics(classifier_dir, data_di
 
 
 def test_reference_points_floor_ceiling_and_table(classifier_ext, data_dir, tmp_path):
-  from gans import reports  # pylint: disable=g-import-not-at-top
-  from launch import reference_points  # pylint: disable=g-import-not-at-top
-  config = dcgan_mnist_5k.get_config()
+  from launch import (
+    reference_points,  # pylint: disable=g-import-not-at-top
+    tables,  # pylint: disable=g-import-not-at-top
+  )
+  config = dcgan.get_config("mnist_5k")
   config.model.g_width = config.model.d_width = 8
   config.model.z_dim = 16
   config.data_dir = data_dir
@@ -232,6 +234,7 @@ def test_reference_points_floor_ceiling_and_table(classifier_ext, data_dir, tmp_
   readme.write_text("x\n<!-- fcd-table:start -->\n<!-- fcd-table:end -->\n")
   body = reference_points.table([("train split (real)", floor), ("untrained", ceiling)], classifier_ext.protocol,
                                 300, "test")
-  reports.write_between_markers(str(readme), reference_points.MARKERS, body)
+  tables.write_between_markers(str(readme), reference_points.MARKERS, body)
   text = readme.read_text()
-  assert f"| train split (real) | {floor['fcd']:.4g} |" in text and classifier_ext.protocol["weights_sha256"][:16] in text
+  assert f"| train split (real) | {floor['fcd']:.4g} |" in text
+  assert classifier_ext.protocol["weights_sha256"][:16] in text

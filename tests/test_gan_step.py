@@ -36,7 +36,8 @@ def _run(spec, steps, batch_size=8, mesh=None):
 
 
 def _max_diff(a, b):
-  return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+  pairs = zip(jax.tree.leaves(a), jax.tree.leaves(b))
+  return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y)))) for x, y in pairs)
 
 
 def test_step_is_pure():
@@ -86,7 +87,8 @@ def test_ema_follows_its_formula():
 
 
 def test_penalty_enters_the_discriminator_loss():
-  spec = _spec(penalty=penalties.get_penalty("gradient_penalty"), penalty_weight=10.0, loss=losses.get_loss("wasserstein"))
+  spec = _spec(penalty=penalties.get_penalty("gradient_penalty"), penalty_weight=10.0,
+               loss=losses.get_loss("wasserstein"))
   _, metrics = _run(spec, 1)
   assert float(metrics["penalty"]) > 0
 
@@ -105,8 +107,8 @@ def test_four_devices_match_one_device(n_critic):
 def test_split_step_on_four_devices_compiles_the_critic_once_and_equals_the_whole_step():
   # The launcher's form (gan_step.SplitStep.jit with the state replicated and the batch sharded).
   mesh = parallel.make_mesh(4)
-  spec = _spec(n_critic=3, batch_sharding=parallel.data_sharded(mesh), penalty=penalties.get_penalty("gradient_penalty"),
-               penalty_weight=10.0, ema_decay=0.9)
+  spec = _spec(n_critic=3, batch_sharding=parallel.data_sharded(mesh),
+               penalty=penalties.get_penalty("gradient_penalty"), penalty_weight=10.0, ema_decay=0.9)
   repl, data = parallel.replicated(mesh), parallel.data_sharded(mesh)
   state = jax.device_put(gan_step.init_state(spec, jax.random.key(0), (2,)), repl)
   whole = jax.jit(functools.partial(gan_step.train_step, spec))

@@ -10,7 +10,7 @@ import jax
 import numpy as np
 import pytest
 
-from configs import dcgan_mnist_5k, nsgan_ring8
+from configs import dcgan, nsgan
 from gans import errors, runs
 from gans.train import loop
 
@@ -18,7 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _ring8(**overrides):
-  c = nsgan_ring8.get_config()
+  c = nsgan.get_config("ring8")
   c.model.g_hidden = c.model.d_hidden = (32,)
   c.batch_size = 32
   c.g_optimizer.schedule = c.d_optimizer.schedule = "constant"  # resume tests change total_steps
@@ -63,7 +63,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path):
 
 def test_image_run_resumes_with_same_data_order(tmp_path, data_dir):
   def cfg(total):
-    c = dcgan_mnist_5k.get_config()
+    c = dcgan.get_config("mnist_5k")
     c.model.g_width = c.model.d_width = 8
     c.update(dict(total_steps=total, batch_size=16, log_every=2, eval_every=4, checkpoint_every=2,
                   num_devices=4, data_dir=data_dir))
@@ -78,7 +78,7 @@ def test_image_run_resumes_with_same_data_order(tmp_path, data_dir):
 def test_kill_9_then_resume_matches_uninterrupted(tmp_path):
   overrides = ["--config.total_steps=400", "--config.checkpoint_every=40", "--config.log_every=40",
                "--config.eval_every=1000", "--config.num_devices=1", "--config.batch_size=32"]
-  cmd = [sys.executable, "-m", "launch.train", "--config", "configs/nsgan_ring8.py",
+  cmd = [sys.executable, "-m", "launch.train", "--config", "configs/nsgan.py:ring8",
          "--workdir", str(tmp_path / "run")] + overrides
   env = {**os.environ, "XLA_FLAGS": os.environ["GANS_TEST_XLA_FLAGS"]}
   proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,7 +94,7 @@ def test_kill_9_then_resume_matches_uninterrupted(tmp_path):
   subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
   _, _, resumed, step = runs.restore_task(str(tmp_path / "run"))
   assert step == 400
-  c = nsgan_ring8.get_config()
+  c = nsgan.get_config("ring8")
   c.update(dict(total_steps=400, checkpoint_every=40, log_every=40, eval_every=1000, num_devices=1, batch_size=32))
   full = loop.train_and_evaluate(c, str(tmp_path / "full"))
   assert all(np.array_equal(a, b) for a, b in zip(_leaves(full), _leaves(resumed)))
