@@ -293,7 +293,8 @@ def test_bad_variant_options_are_user_errors():
 
 
 def test_gan_table_writes_between_markers(tmp_path):
-  from launch import gan_table, tables  # pylint: disable=g-import-not-at-top
+  from launch import gan_table  # pylint: disable=g-import-not-at-top
+  from launch import tables as table_io  # pylint: disable=g-import-not-at-top
   readme = tmp_path / "README.md"
   readme.write_text("# title\n<!-- gan-table:ring8:start -->\nold\n<!-- gan-table:ring8:end -->\nafter\n")
   tables, results = gan_table.run_mixtures(["nsgan", "wgan"], ["ring8"], ["0"], 4, str(tmp_path / "runs"), tiny=True,
@@ -302,7 +303,7 @@ def test_gan_table_writes_between_markers(tmp_path):
   assert [r["seed"] for r in results[("wgan", "ring8")]] == [1]  # n_critic = 5: its own seeds
   assert (tmp_path / "runs" / "wgan_ring8_s1").is_dir() and not (tmp_path / "runs" / "wgan_ring8_s0").exists()
   table = tables["ring8"]
-  tables.write_between_markers(str(readme), gan_table.table_markers("ring8"), table)
+  table_io.write_between_markers(str(readme), gan_table.table_markers("ring8"), table)
   text = readme.read_text()
   assert text.startswith("# title\n<!-- gan-table:ring8:start -->\n| variant | ring8 modes |")
   assert text.endswith("<!-- gan-table:ring8:end -->\nafter\n")
@@ -314,5 +315,5 @@ def test_gan_table_writes_between_markers(tmp_path):
                                     critic_seeds=["1"])
   assert again["ring8"] == table  # a finished run is reused, not retrained
   readme.write_text(readme.read_text() + "<!-- gan-samples:start -->\n<!-- gan-samples:end -->\n")
-  tables.write_between_markers(str(readme), gan_table.SAMPLES_MARKERS, "grid")
+  table_io.write_between_markers(str(readme), gan_table.SAMPLES_MARKERS, "grid")
   assert readme.read_text().endswith("<!-- gan-samples:start -->\ngrid\n<!-- gan-samples:end -->\n")

@@ -14,8 +14,8 @@ density/coverage use min(num, num_real) of each (a seeded subset of the real set
 Reference statistics (mu, sigma, the features, the real data's IS) depend only on the reference protocol
 (dataset and version, split, preprocessing, extractor with its weights hash); they are computed once and
 cached in `<cache_dir>/ref_stats/<key>.npz` (key: 20 hex digits of the protocol's sha256; cache_dir: the run's
-`data_dir`, else the workdir). The file stores its protocol, which is checked on every read: a mismatch or unreadable file is
-recomputed.
+`data_dir`, else the workdir). The file stores its protocol, which is checked on every read: a mismatch or
+unreadable file is recomputed.
 """
 import hashlib
 import json
