@@ -107,30 +107,41 @@ def test_other_settings_against_derived_counts():
       conv_params(3, 64, 5) + conv_params(64, 32, 3) + conv_params(32, 27, 3))
 
 
-def init_apply(model, x, **kw):
-  variables = model.init(jax.random.key(0), x, **kw)
-  return variables, model.apply(variables, x, **kw)
+def out_shape(model, x, **kw):
+  """The output shape, from shapes only."""
+  def run(x):
+    return model.apply(model.init(jax.random.key(0), x, **kw), x, **kw)
+  return jax.eval_shape(run, jax.ShapeDtypeStruct(x, jnp.float32)).shape
 
 
 def test_output_shapes():
-  x = jnp.ones((2, 6, 5, 1))
-  assert init_apply(srcnn.SRCNN(), x)[1].shape == (2, 6, 5, 1)
-  assert init_apply(srcnn.FSRCNN(scale=3, d=8, s=4, m=1), x)[1].shape == (2, 18, 15, 1)
-  assert init_apply(srcnn.ESPCN(scale=4), x)[1].shape == (2, 24, 20, 1)
-  rgb = jnp.ones((2, 4, 6, 3))
-  variables, y = init_apply(srresnet.SRResNet(scale=4, n_blocks=1, n_channels=8), rgb, train=False)
-  assert y.shape == (2, 16, 24, 3) and float(jnp.max(jnp.abs(y))) <= 1
-  assert "batch_stats" in variables
-  assert init_apply(srresnet.Discriminator(n_channels=4, fc_size=8), jnp.ones((2, 24, 24, 3)), train=False)[
-      1].shape == (2,)
+  x = (2, 6, 5, 1)
+  assert out_shape(srcnn.SRCNN(), x) == (2, 6, 5, 1)
+  assert out_shape(srcnn.FSRCNN(scale=3, d=8, s=4, m=1), x) == (2, 18, 15, 1)
+  assert out_shape(srcnn.ESPCN(scale=4), x) == (2, 24, 20, 1)
+  rgb = (2, 4, 6, 3)
+  assert out_shape(srresnet.SRResNet(scale=8, n_blocks=1, n_channels=8), rgb, train=False) == (2, 32, 48, 3)
+  assert out_shape(srresnet.Discriminator(n_channels=4, fc_size=8), (2, 24, 24, 3), train=False) == (2,)
   for scale in (1, 2, 4):
-    lr = jnp.ones((1, 8, 8, 3))
-    out = init_apply(rrdbnet.RRDBNet(scale=scale, num_feat=8, num_block=1, num_grow_ch=4), lr)[1]
-    assert out.shape == (1, 8 * scale, 8 * scale, 3)
+    assert out_shape(rrdbnet.RRDBNet(scale=scale, num_feat=8, num_block=1, num_grow_ch=4), (1, 8, 8, 3)) == (
+        1, 8 * scale, 8 * scale, 3)
   with pytest.raises(UserError):
-    init_apply(rrdbnet.RRDBNet(scale=3, num_feat=8, num_block=1, num_grow_ch=4), lr)
+    out_shape(rrdbnet.RRDBNet(scale=3, num_feat=8, num_block=1, num_grow_ch=4), (1, 8, 8, 3))
   with pytest.raises(UserError):
-    init_apply(srresnet.SRResNet(scale=3, n_blocks=1, n_channels=8), rgb, train=False)
+    out_shape(rrdbnet.RRDBNet(scale=1, num_feat=8, num_block=1, num_grow_ch=4), (1, 6, 6, 3))  # not /4
+  with pytest.raises(UserError):
+    out_shape(srresnet.SRResNet(scale=3, n_blocks=1, n_channels=8), rgb, train=False)
+
+
+def test_srresnet_batch_norm_and_tanh_range():
+  model = srresnet.SRResNet(scale=2, n_blocks=1, n_channels=8)
+  x = jax.random.normal(jax.random.key(5), (2, 4, 4, 3)) * 50
+  variables = model.init(jax.random.key(0), x, train=False)
+  assert set(variables) == {"params", "batch_stats"}
+  y, updates = model.apply(variables, x, train=True, mutable=["batch_stats"])
+  assert y.shape == (2, 8, 8, 3) and float(jnp.max(jnp.abs(y))) <= 1
+  changed = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), updates["batch_stats"], variables["batch_stats"])
+  assert all(jax.tree.leaves(changed))  # every BatchNorm's running statistics move when training
 
 
 def test_fsrcnn_deconvolution_is_pytorch_conv_transpose():
@@ -156,3 +167,31 @@ def test_fsrcnn_deconvolution_is_pytorch_conv_transpose():
             expected[oh, ow] += f[ih, iw] @ weight[a, b, :, 0]
   np.testing.assert_allclose(np.asarray(y)[0, :, :, 0], expected, rtol=1e-4, atol=1e-5)
 
+
+
+def receptive_field(model, x, **kw):
+  """Height and width of the input region one central output cell depends on (its gradient's support)."""
+  variables = model.init(jax.random.key(0), x, **kw)
+  c = model.apply(variables, x, **kw).shape[1] // 2
+  g = jax.grad(lambda x: model.apply(variables, x, **kw)[0, c, c, 0])(x)
+  rows, cols = np.nonzero(np.abs(np.asarray(g[0, :, :, 0])) > 0)
+  return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
+
+
+def test_receptive_fields():
+  x = jax.random.normal(jax.random.key(3), (1, 21, 21, 1))
+  assert receptive_field(srcnn.SRCNN(), x) == (13, 13)  # 9 + 1 + 5 - 2 (Dong et al. 2014, sec. 3.1)
+  assert receptive_field(srcnn.ESPCN(scale=2), x) == (9, 9)  # 5 + 3 + 3 - 2 low-resolution pixels
+
+
+def test_rrdb_residual_scaling():
+  """With zero kernels each dense block adds 0.2 * its last bias, and an RRDB returns x + 0.2 * (the chain of
+  three blocks): 1.2 x + 0.04 (b1 + b2 + b3) (BasicSR's `out * 0.2 + x`)."""
+  block = rrdbnet.RRDB(num_grow_ch=2)
+  x = jax.random.normal(jax.random.key(4), (1, 3, 3, 4))
+  params = jax.tree.map(jnp.zeros_like, block.init(jax.random.key(0), x))
+  biases = [jnp.arange(4.0) + 10 * i for i in range(3)]
+  for i, b in enumerate(biases):
+    params["params"][f"ResidualDenseBlock_{i}"]["Conv_4"]["bias"] = b
+  np.testing.assert_allclose(np.asarray(block.apply(params, x)), np.asarray(1.2 * x + 0.04 * sum(biases)),
+                             rtol=1e-5, atol=1e-5)
