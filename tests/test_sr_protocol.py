@@ -128,5 +128,9 @@ def test_sr_metrics_shaves_the_border():
 def test_bicubic_baseline_on_cset5():
   images = sr.read_images(os.path.join(NATURAL_IMAGES, "CSet5"))
   assert len(images) == 5
-  for scale, expected in ((2, 33.65), (3, 30.39), (4, 28.42)):
-    assert sr.bicubic_baseline(images, scale)["psnr"] == pytest.approx(expected, abs=0.02), scale
+  # PSNR: the data README's figures for these files. SSIM: the published bicubic Set5 figures (0.9299 / 0.8682
+  # / 0.8104, e.g. Kim et al. 2016, table 3), from slightly different files, hence the looser tolerance.
+  for scale, expected_psnr, published_ssim in ((2, 33.65, 0.9299), (3, 30.39, 0.8682), (4, 28.42, 0.8104)):
+    result = sr.bicubic_baseline(images, scale)
+    assert result["psnr"] == pytest.approx(expected_psnr, abs=0.02), scale
+    assert result["ssim"] == pytest.approx(published_ssim, abs=0.001), scale
