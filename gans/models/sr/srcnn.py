@@ -3,8 +3,8 @@ super-resolution networks, on one channel (Y) by default as in the papers.
 
 Counter options follow the yjn870 PyTorch ports (`num_channels` = 1, `scale_factor`, and FSRCNN's `d`, `s`,
 `m`); `scale_factor` has no default there and is 3 here (the papers' main setting); SRCNN is the 2014 paper's
-9-1-5 network (that port uses 9-5-5). Every conv is zero-padded to
-keep the map size, as those ports do (the papers train on unpadded patches).
+9-1-5 network (that port uses 9-5-5). Every conv is zero-padded to keep the map size, as those ports do
+(the papers train on unpadded patches).
 """
 from typing import Any
 
