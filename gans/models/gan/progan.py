@@ -121,7 +121,8 @@ class Generator(nn.Module):
       if res > current:  # only at init: create the later stages on a zero map of their input shape
         x = jnp.zeros((1, size // 2, size // 2, self.nf(res - 2)))
       if res == 2:
-        # Dense to 16 * nf(1) without bias, reshaped to 4x4 maps, one bias per map (as the reference).
+        # Dense to 16 * nf(1) without bias, reshaped to 4x4 maps, one bias per map (as the reference; its
+        # channel-major reshape is a permutation of the dense outputs, equivalent under the i.i.d. init).
         x = EqualizedConv(self.nf(1) * 16, 0, _SQRT2 / 4, use_bias=False, name="4x4_dense")(x)
         x = act(x.reshape(x.shape[0], 4, 4, self.nf(1)) + self.param("4x4_dense_bias", nn.initializers.zeros,
                                                                      (self.nf(1),)))

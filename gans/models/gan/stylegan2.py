@@ -416,7 +416,8 @@ def path_length_penalty(synthesize: Callable[[jax.Array], jax.Array], ws: jax.Ar
   `synthesize(ws)` maps ws [B, num_ws, w_dim] to images [B, H, W, C] (closed over G's variables and noise).
   ||J_w^T y|| is taken per sample as sqrt(mean over the num_ws of the squared norms), as the reference does;
   a = lerp(pl_mean, mean length, decay). Returns (penalty, new pl_mean); the penalty differentiates through a
-  (as the reference's), the returned mean does not.
+  (as the reference's), the returned mean does not. The reference applies it lazily (every 4 G steps, sec. 3.1)
+  on half the batch (pl_batch_shrink 2) with weight 2; that is the caller's.
   """
   images, vjp = jax.vjp(synthesize, ws)
   h, w = images.shape[1:3]
