@@ -4,9 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from ml_collections import ConfigDict
 
 from gans.errors import UserError
-from gans.models import summary
+from gans.models import gan, summary
 from gans.models.gan import progan as pg
 
 
@@ -113,3 +114,10 @@ def test_discriminator_fade_in_labels_and_errors():
     pg.counts(32, 3, 0, fmap_base=0)
   with pytest.raises(UserError):
     pg.Generator(32, 3, lod=4).init(jax.random.key(0), jnp.ones((1, 8)))
+
+
+def test_builder_from_config():
+  g, d = gan.create(ConfigDict(dict(name="progan", lod=2, fmap_base=256)), (64, 64, 1), {"num_classes": 10})
+  assert (g.resolution, g.lod, g.channels, g.fmap_base, d.lod, d.label_size) == (64, 2, 1, 256, 2, 10)
+  with pytest.raises(UserError):
+    gan.create(ConfigDict(dict(name="progan")), (64, 64, 3), {"q_dim": 2})

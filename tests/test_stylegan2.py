@@ -5,9 +5,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax import lax
+from ml_collections import ConfigDict
 
 from gans.errors import UserError
-from gans.models import summary
+from gans.models import gan, summary
 from gans.models.gan import stylegan2 as sg2
 
 _DN = ("NHWC", "HWIO", "NHWC")
@@ -187,19 +188,21 @@ def test_tiny_forward_shapes_and_w_avg():
 def test_truncation_and_style_mixing():
   g = _tiny_generator(16)
   z1, z2 = jax.random.normal(jax.random.key(0), (2, 3, 8))
-  v = g.init(jax.random.key(1), z1, train=False)
+  v = jax.jit(lambda z: g.init(jax.random.key(1), z, train=False))(z1)
   w_avg = jax.random.normal(jax.random.key(2), (8,))
   v = {"params": v["params"], "batch_stats": {"mapping": {"w_avg": w_avg}}}
-  ws = g.apply(v, z1, train=False, method="map")
+  mapping = jax.jit(lambda v, z, **kw: g.apply(v, z, train=False, method="map", **kw),
+                    static_argnames=("truncation_psi", "truncation_cutoff"))
+  ws = mapping(v, z1)
   assert ws.shape == (3, sg2.num_ws(16), 8) == (3, 6, 8)
-  np.testing.assert_allclose(g.apply(v, z1, train=False, truncation_psi=0.0, method="map"),
+  np.testing.assert_allclose(mapping(v, z1, truncation_psi=0.0),
                              jnp.broadcast_to(w_avg, ws.shape), rtol=1e-6)
-  np.testing.assert_allclose(g.apply(v, z1, train=False, truncation_psi=1.0, method="map"), ws)
-  half = g.apply(v, z1, train=False, truncation_psi=0.5, truncation_cutoff=2, method="map")
+  np.testing.assert_allclose(mapping(v, z1, truncation_psi=1.0), ws)
+  half = mapping(v, z1, truncation_psi=0.5, truncation_cutoff=2)
   np.testing.assert_allclose(half[:, :2], w_avg + 0.5 * (ws[:, :2] - w_avg), rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(half[:, 2:], ws[:, 2:])
-  ws2 = g.apply(v, z2, train=False, method="map")
-  mixed = g.apply(v, z1, train=False, mixing_z=z2, crossover=jnp.int32(4), method="map")
+  ws2 = mapping(v, z2)
+  mixed = mapping(v, z1, mixing_z=z2, crossover=jnp.int32(4))
   np.testing.assert_allclose(mixed[:, :4], ws[:, :4])
   np.testing.assert_allclose(mixed[:, 4:], ws2[:, 4:])
 
@@ -207,7 +210,7 @@ def test_truncation_and_style_mixing():
 def test_path_length_penalty_against_jacobian():
   g = _tiny_generator(8)
   z = jax.random.normal(jax.random.key(0), (2, 8))
-  v = g.init(jax.random.key(1), z, train=False)
+  v = jax.jit(lambda z: g.init(jax.random.key(1), z, train=False))(z)
   ws = g.apply(v, z, train=False, method="map")
   synth = lambda ws: g.apply(v, ws, noise_mode="none", method="synthesize")
   key, pl_mean = jax.random.key(5), jnp.float32(0.7)
@@ -225,3 +228,12 @@ def test_path_length_penalty_against_jacobian():
       lambda w: g.apply({**v, "params": p}, w, noise_mode="none", method="synthesize"), ws, key, pl_mean)[0]))(
           v["params"])
   assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(grad))
+
+
+def test_builder_from_config():
+  g, d = gan.create(ConfigDict(dict(name="stylegan2", fmaps=0.5, cmax=64, map=2, mbstd=2)), (32, 32, 1))
+  assert (g.channels, g.mapping_layers, g.channel_base, g.channel_max, d.mbstd_group_size) == (1, 2, 16384, 64, 2)
+  with pytest.raises(UserError):
+    gan.create(ConfigDict(dict(name="stylegan2")), (32, 32, 3), {"num_classes": 10})
+  with pytest.raises(UserError):
+    gan.create(ConfigDict(dict(name="stylegan2")), (24, 24, 3))
