@@ -14,7 +14,7 @@ from gans.errors import UserError
 from gans.models import classifiers
 from gans.registry import Registry
 
-FAMILIES = Registry("model", packages=("gans.models.gan",))
+FAMILIES = Registry("model", packages=("gans.models.gan", "gans.models.translation"))
 
 
 def count(tree) -> int:
