@@ -100,7 +100,8 @@ def test_patchgan_output_is_30x30_at_256_and_takes_the_source_as_condition():
   assert v["params"]["Conv_0"]["kernel"].shape == (4, 4, 6, 64)
   assert jax.eval_shape(lambda v, y, x: d.apply(v, y, x, train=False), v, y, y).shape == (2, 30, 30)
   assert [patchgan.output_size(256, n) for n in (1, 2, 3, 5)] == [126, 62, 30, 6]
-  with pytest.raises(UserError, match="at least"):
+  assert (patchgan.output_size(24, 3), patchgan.output_size(23, 3)) == (1, 0)
+  with pytest.raises(UserError, match="at least 24 pixels"):
     translation.discriminator("basic", ndf=4).init(jax.random.key(0), jnp.zeros((1, 8, 8, 3)), train=False)
 
 

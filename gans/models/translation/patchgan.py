@@ -54,8 +54,7 @@ class NLayerDiscriminator(nn.Module):
       raise UserError(f"n_layers must be >= 1, got {self.n_layers}")
     if x.ndim != 4 or min(output_size(s, self.n_layers) for s in x.shape[1:3]) < 1:
       raise UserError(f"a PatchGAN with {self.n_layers} layers needs [B, H, W, C] images of at least "
-                      f"{next(s for s in range(1, 4096) if output_size(s, self.n_layers) >= 1)} pixels a side, "
-                      f"got shape {x.shape}")
+                      f"{3 * 2 ** self.n_layers} pixels a side, got shape {x.shape}")
     bias = norms.conv_bias(self.norm)
     h = _with_cond(x, cond, self.dtype)
     h = nn.leaky_relu(norms.conv(self.ndf, 4, 2, 1, dtype=self.dtype)(h), 0.2)
