@@ -20,7 +20,7 @@ import urllib.parse
 
 import tensorflow_datasets as tfds
 
-from gans.data import natural_images
+from gans.data import mnist_5k, natural_images
 from gans.errors import UserError
 
 DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
@@ -151,7 +151,6 @@ def _fashion_mnist(data_dir: str) -> tfds.core.DatasetBuilder:
 
 
 def _mnist_5k(data_dir: str) -> tfds.core.DatasetBuilder:
-  from gans.data import mnist_5k  # pylint: disable=g-import-not-at-top  # registers the builder
   builder = mnist_5k.Mnist5k(data_dir=data_dir)
   if not builder.is_prepared():
     builder.download_and_prepare()
