@@ -27,6 +27,8 @@ setuptools.setup(
         "tensorboard>=2.21,<2.22",
         "clu>=0.0.12,<0.1",
         "safetensors>=0.4,<1",
+        "scikit-image>=0.22,<0.27",
+        "dm-pix>=0.4,<0.5",
     ],
-    extras_require={"test": ["pytest>=8,<10", "pytest-xdist>=3.2,<4"]},
+    extras_require={"test": ["pytest>=8,<10", "pytest-xdist>=3.2,<4", "ruff>=0.15,<0.18"]},
 )

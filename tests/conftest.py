@@ -16,7 +16,13 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:  # one per run of pytest, shar
   os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(
       tempfile.gettempdir(), f"gans-tests-jax-cache-{os.environ.get('PYTEST_XDIST_TESTRUNUID', os.getpid())}")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+# The offline photographs (Set5, Set14, ...) where a shared/ folder lies beside the repository; tests that
+# need them are skipped elsewhere.
+_PHOTOS = os.path.join(os.path.dirname(REPO), "shared", "data", "natural_images")
+if not os.environ.get("GANS_NATURAL_IMAGES_DIR") and os.path.isdir(_PHOTOS):
+  os.environ["GANS_NATURAL_IMAGES_DIR"] = _PHOTOS
 
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 

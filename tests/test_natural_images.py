@@ -10,7 +10,7 @@ from PIL import Image
 from gans.data import natural_images, sources
 from gans.errors import UserError
 
-REAL_DIR = os.environ.get(natural_images.DIR_ENV) or "/work/shared/data/natural_images"
+REAL_DIR = os.environ.get(natural_images.DIR_ENV) or ""
 
 # (relative path, height, width, PIL mode) of the fake directory: PNG and JPEG, RGB and grayscale, varying sizes.
 FAKE_FILES = [("CBSD68/1.png", 10, 12, "RGB"), ("CBSD68/2.png", 7, 9, "RGB"),

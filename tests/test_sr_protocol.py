@@ -12,7 +12,7 @@ from scipy.signal import convolve2d
 from gans.errors import UserError
 from gans.metrics import sr
 
-NATURAL_IMAGES = os.environ.get("GANS_NATURAL_IMAGES_DIR", "/work/shared/data/natural_images")
+NATURAL_IMAGES = os.environ.get("GANS_NATURAL_IMAGES_DIR", "")
 
 
 def loop_imresize(image, scale):
