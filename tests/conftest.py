@@ -24,7 +24,7 @@ _PHOTOS = os.path.join(os.path.dirname(REPO), "shared", "data", "natural_images"
 if not os.environ.get("GANS_NATURAL_IMAGES_DIR") and os.path.isdir(_PHOTOS):
   os.environ["GANS_NATURAL_IMAGES_DIR"] = _PHOTOS
 
-import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
+import pytest  # noqa: E402  (after the environment above)
 
 
 @pytest.fixture(scope="session")
