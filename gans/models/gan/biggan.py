@@ -375,6 +375,8 @@ def build(model_config, data_shape: tuple[int, ...], d_heads: dict):
   if latent_dim(size, z_dim, hier) != z_dim:
     slots = len(generator_arch(size, 1, "0")["out_channels"]) + 1
     raise UserError(f"biggan: with hier, z_dim must be a multiple of {slots} at {size} px, got {z_dim}")
+  attention_resolutions(model_config.get("g_attn", "64"))
+  attention_resolutions(model_config.get("d_attn", "64"))
   dtype = gan_dtype(model_config)
   sn = bool(model_config.get("spectral_norm", True))
   init = model_config.get("init", "ortho")
