@@ -23,8 +23,8 @@ import jax.numpy as jnp
 _MAX_ROUNDS = 64
 
 
-def _matrices(params, exclude: Sequence[str]):
-  """(path, matrix whose columns are the output units) for every regularised leaf of `params`."""
+def _matrices(params, exclude: Sequence[str]) -> list[jax.Array]:
+  """The matrix (columns: the output units) of every regularised leaf of `params`."""
   out = []
   for path, leaf in jax.tree_util.tree_flatten_with_path(params)[0]:
     keys = [str(getattr(k, "key", getattr(k, "name", k))) for k in path]
@@ -32,7 +32,7 @@ def _matrices(params, exclude: Sequence[str]):
       continue
     w = leaf.astype(jnp.float32)
     w = w.T if keys and keys[-1] == "embedding" else w.reshape(-1, w.shape[-1])
-    out.append((keys, w))
+    out.append(w)
   return out
 
 
@@ -42,7 +42,7 @@ def orthogonal_regularization(params, beta: float, exclude: Sequence[str] = ()) 
   `exclude`: module or parameter names whose leaves are left out (any key of a leaf's path).
   """
   total = jnp.zeros((), jnp.float32)
-  for _, w in _matrices(params, tuple(exclude)):
+  for w in _matrices(params, tuple(exclude)):
     gram = w.T @ w
     off_diagonal = gram * (1.0 - jnp.eye(gram.shape[0], dtype=gram.dtype))
     total = total + jnp.sum(off_diagonal ** 2)

@@ -27,6 +27,7 @@ REFERENCE_COUNTS = [
     ("sagan", 128, 1000, {"G_attn": "0", "D_attn": "0", "D_wide": False}, 41_996_931, 30_005_013),
     ("sagan", 32, 10, {"G_shared": True, "G_attn": "0", "D_attn": "16"}, 4_668_163, 4_535_045),
     ("biggan", 128, 1000, {"dim_z": 128}, 70_473_348, 87_982_370),  # hier rounds dim_z down to 126
+    ("biggan", 128, 1000, {"G_attn": "32_64", "D_attn": "32_64"}, 70_618_309, 88_028_451),
 ]
 
 _DEFAULTS = {"biggan": dict(G_ch=96, D_ch=96, dim_z=120, G_shared=True, shared_dim=128, hier=True, G_attn="64",
@@ -376,3 +377,24 @@ def test_build_errors():
     build({"name": "biggan", "z_dim": 10}, (32, 32, 3), {})  # hier: a multiple of 3 blocks + 1 at 32 px
   with pytest.raises(UserError):
     build({"name": "biggan", "g_attn": "3x"}, (32, 32, 3), {})
+
+
+def test_unconditional_and_class_head():
+  z = jax.ShapeDtypeStruct((2, 16), jnp.float32)
+  x = jax.ShapeDtypeStruct((2, 32, 32, 3), jnp.float32)
+  for hier in (True, False):
+    g = biggan.Generator(image_size=32, ch=4, attention="0", hier=hier)
+    variables = jax.eval_shape(lambda z: g.init(jax.random.key(0), z, None, train=False), z)
+    params = variables["params"]
+    assert "shared" not in params
+    bn = params["block0"]["bn1"]
+    # hier: BN gains and biases are linear in the z chunk (16 / 4 = 4 wide); else a plain BN with its own affine.
+    assert (bn["gain"]["kernel"].shape == (4, 16)) if hier else (set(bn["bn"]) == {"scale", "bias"})
+    assert jax.eval_shape(lambda v, z: g.apply(v, z, None, train=False), variables, z).shape == (2, 32, 32, 3)
+  d = biggan.Discriminator(ch=4, attention="0", heads={"num_classes": 10})
+  cond = jax.ShapeDtypeStruct((2, 10), jnp.float32)
+  variables = jax.eval_shape(lambda x, c: d.init(jax.random.key(0), x, c, train=False), x, cond)
+  out = jax.eval_shape(lambda v, x, c: d.apply(v, x, c, train=False), variables, x, cond)
+  assert out["adv"].shape == (2,) and out["class_logits"].shape == (2, 10)
+  params = jax.eval_shape(lambda x: d.init(jax.random.key(0), x, None, train=False), x)["params"]
+  assert "embed" not in params and "embed" in variables["params"]

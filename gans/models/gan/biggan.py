@@ -3,8 +3,9 @@ layer for layer as the authors' BigGAN-PyTorch (`BigGAN.py`, `layers.py`).
 
 Both networks are stacks of residual blocks (Miyato et al. 2018, fig. 8; Brock et al. 2019, fig. 15 a-c) whose
 channel widths are multiples of `ch` given by the tables `generator_arch` / `discriminator_arch` for 32, 64, 128
-and 256 px; every convolution and linear layer is spectrally normalised in G and D (Brock et al. 2019, sec. 4;
-power-iteration vectors live in 'batch_stats', they are not parameters). A self-attention block (SAGAN sec. 3)
+and 256 px; every convolution and linear layer of G and D and D's class embedding are spectrally normalised
+(Brock et al. 2019, sec. 4; power-iteration vectors live in 'batch_stats', they are not parameters), G's class
+embeddings are not (as in the reference). A self-attention block (SAGAN sec. 3)
 follows the residual block of each resolution listed in `attention` ('64', '32_64'; '0' for none); resolutions
 no block has are ignored, as in the reference.
 
@@ -48,7 +49,10 @@ def attention_resolutions(attention: str | int) -> set[int]:
     raise UserError(f"attention resolutions must look like '64' or '32_64' ('0': none), got {attention!r}") from None
   bad = [r for r in resolutions if r != 0 and (r < 4 or r & (r - 1))]
   if bad:
-    raise UserError(f"attention resolutions must be powers of two joined by '_' (e.g. '32_64'), got {attention!r}")
+    hint = " (a command line may read 32_64 as the number 3264: quote it, \"'32_64'\")" if isinstance(
+        attention, int) else ""
+    raise UserError(f"attention resolutions must be powers of two joined by '_' (e.g. '32_64'), got "
+                    f"{attention!r}{hint}")
   return resolutions - {0}
 
 
@@ -394,6 +398,8 @@ def build(model_config, data_shape: tuple[int, ...], d_heads: dict):
 def _counts(image_size, channels, num_classes, *, G_ch, D_ch, dim_z, G_shared, shared_dim, hier, G_attn, D_attn,
             D_wide) -> dict:
   _check_resolution(image_size)
+  attention_resolutions(G_attn)
+  attention_resolutions(D_attn)
   if hier and num_classes and not G_shared:
     raise UserError("biggan: hier needs G_shared (BigGAN-PyTorch's G cannot run hier without it)")
   z = jax.ShapeDtypeStruct((1, latent_dim(image_size, dim_z, hier)), jnp.float32)
