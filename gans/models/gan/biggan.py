@@ -1,18 +1,18 @@
 """BigGAN (Brock, Donahue & Simonyan 2019, ICLR) and SAGAN (Zhang et al. 2019, ICML) generator and discriminator,
 layer for layer as the authors' BigGAN-PyTorch (`BigGAN.py`, `layers.py`).
 
-Both networks are stacks of residual blocks (Miyato et al. 2018, fig. 8; Brock et al. 2019, fig. 15 a-c) whose
-channel widths are multiples of `ch` given by the tables `generator_arch` / `discriminator_arch` for 32, 64, 128
-and 256 px; every convolution and linear layer of G and D and D's class embedding are spectrally normalised
-(Brock et al. 2019, sec. 4; power-iteration vectors live in 'batch_stats', they are not parameters), G's class
-embeddings are not (as in the reference). A self-attention block (SAGAN sec. 3)
-follows the residual block of each resolution listed in `attention` ('64', '32_64'; '0' for none); resolutions
-no block has are ignored, as in the reference.
+Both networks are stacks of residual blocks (Miyato et al. 2018; Brock et al. 2019, fig. 15 a-c) whose channel
+widths are multiples of `ch` given by the tables `generator_arch` / `discriminator_arch` for 32, 64, 128 and
+256 px. Every convolution and linear layer of G and D, and D's class embedding, is spectrally normalised
+(Zhang et al. 2019, sec. 4.1; the power-iteration vectors live in 'batch_stats', they are not parameters); G's
+class embeddings are not, as in the reference. A self-attention block (Zhang et al. 2019, sec. 3) follows the
+residual block of each resolution listed in `attention` ('64', '32_64'; '0' for none); resolutions no block
+has are ignored, as in the reference.
 
 Generator: z -> linear -> 4x4 map -> up-sampling blocks (BN-ReLU-up-conv3x3-BN-ReLU-conv3x3, 1x1 shortcut)
 -> BN-ReLU-conv3x3 -> tanh. Its BatchNorms are class-conditional (`ConditionalBatchNorm`): gains 1 + W_g y and
-biases W_b y, linear in a conditioning vector y. With `shared` (BigGAN's "shared embedding", sec. 4) y is one
-class embedding shared by all blocks, and with `hier` (hierarchical latent, sec. 4) z is split into
+biases W_b y, linear in a conditioning vector y. With `shared` (BigGAN's shared embedding, sec. 3) y is one
+class embedding shared by all blocks, and with `hier` (hierarchical latent space, sec. 3) z is split into
 num_blocks + 1 equal chunks: the first feeds the linear layer, chunk i+1 is concatenated to y for block i. Without
 `shared` (SAGAN), each BN has its own class embeddings for gains and biases.
 
