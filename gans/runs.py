@@ -30,13 +30,15 @@ def evaluate_workdir(workdir: str, num: int | None = None,
                      extractor: str | features_lib.Extractor = "inception_fid",
                      reference_split: str = "test", use_ema: bool = True, seed: int = 0,
                      weights: str | None = None, cache_dir: str | None = None) -> dict:
-  """Metrics of the latest checkpoint of the GAN in `workdir` (`gans.metrics.evaluator.evaluate_state`'s
-  arguments), with 'step' and 'protocol' entries; `cache_dir` defaults to the run's data_dir, else the
-  workdir."""
+  """Metrics of the latest checkpoint of the run in `workdir`, with a 'step' entry. A generative run
+  (`Sampler`) gets the sample-quality metrics (`gans.metrics.evaluator.evaluate_state`'s arguments, with
+  their 'protocol'; `cache_dir` defaults to the run's data_dir, else the workdir); any other task its own
+  evaluation (`task.evaluate`: a classifier's test accuracy, a super-resolution run's Set5/Set14 scores)."""
   config, task, state, step = restore_task(workdir)
   if not isinstance(task, Sampler):
-    raise UserError(f"{workdir} holds a {config.get('task', 'gan')} run; evaluate works on generative runs "
-                    "(classifier accuracy is in its metrics.jsonl)")
+    if num is not None:
+      raise UserError(f"--num applies to generative runs; {workdir} holds a {config.get('task', 'gan')} run")
+    return {"step": int(step), **task.evaluate(state, int(step), workdir)}
   return {"step": int(step), **evaluator.evaluate_state(
       config, task, state, num, extractor, reference_split, use_ema, seed, weights,
       cache_dir or evaluator.default_cache_dir(config, workdir))}

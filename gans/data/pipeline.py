@@ -14,6 +14,7 @@ import tensorflow_datasets as tfds
 
 from gans import parallel
 from gans.data import preprocess, sources, toy
+from gans.errors import UserError
 
 tf.config.set_visible_devices([], "GPU")  # TensorFlow only feeds data; accelerators are JAX's
 
@@ -53,8 +54,11 @@ def _image_dataset(config, split, local_batch, start_step):
   epochs = tf.data.Dataset.range(start_epoch, np.iinfo(np.int64).max)
   stream = epochs.flat_map(
       lambda e: base.shuffle(buffer, seed=_epoch_seed(seed, e), reshuffle_each_iteration=False))
-  stream = stream.skip(offset).batch(local_batch, drop_remainder=True)
-  op = preprocess.build(preprocess_spec(config, builder.info.features["image"].shape))
+  shape = builder.info.features["image"].shape
+  # Images of varying size (natural_images) come as a ragged batch; the preprocessing must crop them first.
+  batch = stream.skip(offset).ragged_batch if None in shape[:2] else stream.skip(offset).batch
+  stream = batch(local_batch, drop_remainder=True)
+  op = preprocess.build(preprocess_spec(config, shape))
   # Batch b of this process's stream is augmented with key (seed, b * processes + process index).
   keys = tf.data.Dataset.range(start_step, np.iinfo(np.int64).max).map(
       lambda b: tf.stack([tf.cast(seed, tf.int64), b * jax.process_count() + jax.process_index()]))
@@ -82,6 +86,9 @@ def data_spec(config) -> DataSpec:
   builder = sources.get_builder(config.dataset, config.get("data_dir"))
   shape = builder.info.features["image"].shape
   example_shape = preprocess.output_shape(preprocess.build(preprocess_spec(config, shape)), shape)
+  if None in example_shape:
+    raise UserError(f"{config.dataset}'s images vary in size: its preprocessing must crop them to one size first "
+                    f"(e.g. 'random_crop_varying(96)|...'), got {config.preprocess!r}")
   num_classes = builder.info.features["label"].num_classes if "label" in builder.info.features else 0
   return DataSpec(example_shape, num_classes, builder.info.splits["train"].num_examples)
 

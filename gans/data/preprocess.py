@@ -191,5 +191,9 @@ def build(spec: str) -> Op:
 
 
 def output_shape(op: Op, shape) -> tuple[int, ...]:
-  """The shape [H, W, C] that `op` (from `build`) gives a uint8 image of `shape`."""
-  return tuple(op(tf.zeros((1, *shape), tf.uint8), tf.constant([0, 0], tf.int64)).shape[1:])
+  """The shape [H, W, C] that `op` (from `build`) gives a uint8 image of `shape` (None: a size that varies)."""
+  seed = tf.constant([0, 0], tf.int64)
+  if None not in shape:
+    return tuple(op(tf.zeros((1, *shape), tf.uint8), seed).shape[1:])
+  traced = tf.function(lambda images: op(images, seed)).get_concrete_function(tf.TensorSpec((1, *shape), tf.uint8))
+  return tuple(traced.structured_outputs.shape[1:])

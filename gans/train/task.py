@@ -2,7 +2,7 @@
 
 A task file (`gan_task.py`, `classifier_task.py`, ...) defines one class registered here by name and chosen
 by `config.task`. The loop never asks which task it runs: it calls `init`, `step.jit(...)`, `evaluate`; the
-launchers call `sample` where a task has it (`isinstance(task, Sampler)`).
+launchers call `sample` or `translate` where a task has them (`isinstance(task, Sampler)`, `Translator`).
 
 A task with several networks keeps them as named entries of one state pytree (arrays only); the models,
 optimizers and anything else the pure step closes over live in the task, not in the state.
@@ -65,6 +65,16 @@ class Sampler(Protocol):
 
   def sample(self, state, num: int, seed: int, batch_size: int = 500, labels=None) -> np.ndarray:
     """`num` samples as float32 numpy (images in [-1, 1])."""
+
+
+@runtime_checkable
+class Translator(Protocol):
+  """A task whose trained network maps an image to an image (translation, colourisation, inpainting,
+  super-resolution, fast style transfer): `launch.translate` uses it."""
+
+  def translate(self, state, image: np.ndarray) -> np.ndarray:
+    """One uint8 image [H, W, C] (any size the network accepts) -> the network's uint8 output image; a
+    UserError for an image it cannot take (channels, size)."""
 
 
 def flops(compiled) -> float:
