@@ -32,10 +32,9 @@ def param_count(config) -> int:
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
 
   from gans.data import pipeline  # pylint: disable=g-import-not-at-top
-  from gans.models import summary  # pylint: disable=g-import-not-at-top
-  from gans.train import classifier_task  # pylint: disable=g-import-not-at-top
+  from gans.models import classifiers, summary  # pylint: disable=g-import-not-at-top
   data = pipeline.data_spec(config)
-  model = classifier_task.build_model(config, data.num_classes)
+  model = classifiers.from_config(config.model, data.num_classes)
   return summary.count(jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, *data.shape)))["params"])
 
 

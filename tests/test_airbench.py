@@ -110,7 +110,7 @@ def test_whitening_kernel_whitens_patches_under_a_real_conv():
 
 
 def _airbench_task(monkeypatch, images, shape=(12, 12, 1), **overrides):
-  monkeypatch.setattr(classifier_task, "first_train_images", lambda config, n: images[:n])
+  monkeypatch.setattr(eval_input, "first_train_images", lambda config, n: images[:n])
   c = common.classifier_config()
   c.model = {"name": "airbench", "widths": (4, 8, 8), "logit_scale": 1.0}
   c.total_steps = 10

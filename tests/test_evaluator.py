@@ -127,7 +127,7 @@ def test_image_gan_metrics_with_classifier_extractor(gan_dir, classifier_ext, da
 
 
 def test_reference_cache_is_reused_and_invalidated(gan_dir, classifier_ext, tmp_path, monkeypatch):
-  config = loop.load_config(gan_dir)
+  config = runs.load_config(gan_dir)
   ext = classifier_ext
   calls = []
   real_images = evaluator._real_images
