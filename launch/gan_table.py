@@ -17,7 +17,6 @@ import numpy as np
 from absl import flags
 
 from gans.train.gan_parts import VARIANTS
-from gans.train.gan_variants import Unconditional  # noqa: F401  (registers the variants)
 from launch import common, tables
 
 UNCONDITIONAL = ("gan", "nsgan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began", "pacgan")

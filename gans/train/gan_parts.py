@@ -13,8 +13,10 @@ from ml_collections import ConfigDict
 from gans.data.pipeline import DataSpec
 from gans.registry import Registry
 
-VARIANTS = Registry("GAN variant")  # name -> Variant subclass, chosen by config.variant
-TRICKS = Registry("GAN trick")  # name -> GANPart subclass, each turned on by its own config option
+# name -> Variant subclass, chosen by config.variant
+VARIANTS = Registry("GAN variant", packages=("gans.train.gan_variants",))
+# name -> GANPart subclass, each turned on by its own config option
+TRICKS = Registry("GAN trick", packages=("gans.train.gan_tricks",))
 
 
 class DTerms(NamedTuple):

@@ -15,7 +15,7 @@ from gans.data.pipeline import DataSpec
 from gans.errors import UserError
 from gans.metrics import evaluator, features, mode_coverage
 from gans.models import gan as gan_models
-from gans.train import gan_step, gan_tricks, gan_variants, optim  # noqa: F401  (registers the parts)
+from gans.train import gan_step, optim
 from gans.train.gan_parts import TRICKS, VARIANTS
 from gans.train.task import TASKS
 
