@@ -6,6 +6,7 @@ setuptools.setup(
     version="0.1.0",
     description="A JAX functional research codebase of GANs and CNN image classifiers.",
     packages=setuptools.find_packages(include=["gans", "gans.*"]),
+    package_data={"gans.metrics": ["weights/*.safetensors", "weights/*.json"]},  # the shipped extractors
     python_requires=">=3.10",
     # Ranges tested on 2026-11-23 (jax 0.10.2, flax 0.12.8, orbax 0.12.8, tfds 4.9.10, tf 2.21).
     install_requires=[

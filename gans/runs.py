@@ -26,19 +26,20 @@ def restore_task(workdir: str, mesh=None):
   return config, task, state, step
 
 
-def evaluate_workdir(workdir: str, num: int | None = None,
-                     extractor: str | features_lib.Extractor = "inception_fid",
+def evaluate_workdir(workdir: str, num: int | None = None, extractor: str | features_lib.Extractor = "",
                      reference_split: str = "test", use_ema: bool = True, seed: int = 0,
                      weights: str | None = None, cache_dir: str | None = None) -> dict:
   """Metrics of the latest checkpoint of the run in `workdir`, with a 'step' entry. A generative run
   (`Sampler`) gets the sample-quality metrics (`gans.metrics.evaluator.evaluate_state`'s arguments, with
-  their 'protocol'; `cache_dir` defaults to the run's data_dir, else the workdir); any other task its own
+  their 'protocol'; `extractor` defaults to `features.default_extractor` of the run's dataset, `cache_dir` to
+  the run's data_dir, else the workdir); any other task its own
   evaluation (`task.evaluate`: a classifier's test accuracy, a super-resolution run's Set5/Set14 scores)."""
   config, task, state, step = restore_task(workdir)
   if not isinstance(task, Sampler):
     if num is not None:
       raise UserError(f"--num applies to generative runs; {workdir} holds a {config.get('task', 'gan')} run")
     return {"step": int(step), **task.evaluate(state, int(step), workdir)}
+  extractor = extractor or features_lib.default_extractor(config.dataset)
   return {"step": int(step), **evaluator.evaluate_state(
       config, task, state, num, extractor, reference_split, use_ema, seed, weights,
       cache_dir or evaluator.default_cache_dir(config, workdir))}

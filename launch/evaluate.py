@@ -5,7 +5,8 @@ density/coverage; mode coverage for 2-D mixtures), the checkpoint step and the `
 extractor and its weights' sha256, resizing, numbers of generated and real samples, reference split,
 generator mode, seed). Reference statistics are cached in <data_dir or workdir>/ref_stats/.
 
-  python -m launch.evaluate --workdir workdirs/dcgan_fashion_mnist --fid_weights fid_inception.npz
+  python -m launch.evaluate --workdir workdirs/dcgan_fashion_mnist      # FCD with the shipped classifier
+  python -m launch.evaluate --workdir workdirs/dcgan_fashion_mnist --extractor inception_fid --fid_weights w.npz
   python -m launch.evaluate --workdir workdirs/dcgan_mnist_5k --extractor classifier:workdirs/lenet5_mnist_5k
 """
 import json
@@ -16,7 +17,9 @@ from launch import common
 
 flags.DEFINE_string("workdir", None, "A GAN workdir written by launch.train.")
 flags.DEFINE_integer("num", None, "Generated samples (default: 2,500 for 2-D mixtures, 10,000 for images).")
-flags.DEFINE_string("extractor", "inception_fid", "Feature extractor: inception_fid or classifier:<workdir>.")
+flags.DEFINE_string("extractor", "", "Feature extractor: shipped:<name> (a classifier shipped with the library), "
+                    "classifier:<workdir> or inception_fid; default: the run's dataset's shipped classifier when there "
+                    "is one (fashion_mnist, mnist_5k), else inception_fid.")
 flags.DEFINE_string("fid_weights", None, "Converted FID Inception weights (.npz/.safetensors); default "
                     "$GANS_FID_WEIGHTS. See third_party/pytorch_fid/README.md.")
 flags.DEFINE_string("reference_split", "test", "Split of the run's dataset to compare with.")

@@ -238,3 +238,22 @@ def test_reference_points_floor_ceiling_and_table(classifier_ext, data_dir, tmp_
   text = readme.read_text()
   assert f"| train split (real) | {floor['fcd']:.4g} |" in text
   assert classifier_ext.protocol["weights_sha256"][:16] in text
+
+
+def test_shipped_classifier_round_trip(classifier_dir, classifier_ext, data_dir, tmp_path):
+  """A classifier exported as the library ships its extractors gives the same features as the run it came from,
+  and a damaged file is refused."""
+  description = features.export_classifier(classifier_dir, "digits", str(tmp_path), command="test")
+  assert description["trained_on"] == "mnist_5k" and description["image_shape"] == [28, 28, 1]
+  assert description["test_accuracy"] is not None and features.shipped_names(str(tmp_path)) == ["digits"]
+  shipped = features.shipped_extractor("digits", str(tmp_path))
+  images = np.random.default_rng(0).integers(0, 256, (5, 28, 28, 1), dtype=np.uint8)
+  for a, b in zip(shipped(images), classifier_ext(images)):
+    np.testing.assert_allclose(a, b, rtol=1e-6)
+  assert shipped.protocol["weights_sha256"] == classifier_ext.protocol["weights_sha256"]
+  path = tmp_path / "digits.safetensors"
+  path.write_bytes(path.read_bytes()[:-1] + b"\x00")
+  with pytest.raises(UserError, match="does not match the sha256"):
+    features.shipped_extractor("digits", str(tmp_path))
+  with pytest.raises(UserError, match="no shipped classifier 'nope'; shipped: digits"):
+    features.shipped_extractor("nope", str(tmp_path))

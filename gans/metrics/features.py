@@ -14,6 +14,7 @@ Extractors take uint8 images [N, H, W, C] (real data as stored; generated sample
 """
 import dataclasses
 import hashlib
+import json
 import os
 from typing import Any, Callable, Iterable
 
@@ -22,6 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import tensorflow as tf
+from flax.traverse_util import flatten_dict, unflatten_dict
 from ml_collections import ConfigDict
 
 from gans import checkpoint
@@ -178,6 +180,36 @@ def penultimate_fn(model: nn.Module, variables, example: np.ndarray) -> tuple[Ca
   return jax.jit(features), f"{'input' if use_input else 'output'} of {names[-1]}"
 
 
+def _classifier(model, variables, shape: tuple[int, ...], eval_pp: str, image_size, source: str, protocol: dict,
+                batch_size: int) -> Extractor:
+  """The penultimate-layer extractor of a classifier `model` with `variables`, for inputs of `shape` made by
+  its evaluation preprocessing `eval_pp` (resize to `image_size` first when the size differs)."""
+  fn, what = penultimate_fn(model, variables, np.zeros((2, *shape), np.float32))
+  seed = tf.constant([0, 0], tf.int64)
+
+  def prepare(images: np.ndarray) -> np.ndarray:
+    spec = pipeline.preprocess_spec(ConfigDict({"image_size": image_size, "preprocess": eval_pp}), images.shape[1:])
+    op = preprocess.build(spec)
+    ds = tf.data.Dataset.from_tensor_slices(images).batch(1024).map(lambda im: op(im, seed))
+    out = np.concatenate(list(ds.as_numpy_iterator()))
+    if out.shape[1:] != shape:
+      raise UserError(f"{source} takes {shape} inputs; images {images.shape[1:]} become {out.shape[1:]} after "
+                      f"its preprocessing {spec!r}")
+    return out.astype(np.float32)
+
+  feat_dim, num_logits = (int(d.shape[-1]) for d in jax.eval_shape(fn, variables, np.zeros((1, *shape),
+                                                                                          np.float32)))
+  protocol = {
+      **protocol,
+      "weights_sha256": tree_sha256(jax.device_get(variables)),
+      "features": f"{what} ({feat_dim})",
+      "logits": f"output ({num_logits})",
+      "resize": f"to {shape[0]}x{shape[1]} with tf.image.resize bilinear, antialiased, when the size differs",
+      "input": f"uint8 [0, 255] -> eval_preprocess {eval_pp!r}",
+  }
+  return Extractor(protocol, lambda b: fn(variables, b), prepare, batch_size)
+
+
 def classifier_extractor(workdir: str, batch_size: int = 200) -> Extractor:
   """Penultimate features and logits of the classifier trained in `workdir` (latest checkpoint, its raw
   weights)."""
@@ -188,48 +220,90 @@ def classifier_extractor(workdir: str, batch_size: int = 200) -> Extractor:
   data = pipeline.data_spec(config)
   model = classifiers.from_config(config.model, data.num_classes)
   variables, step = checkpoint.load_variables(workdir, prefer_ema=False)
-  shape = tuple(data.shape)
-  fn, what = penultimate_fn(model, variables, np.zeros((2, *shape), np.float32))
-  eval_pp = config.get("eval_preprocess", "value_range(-1,1)")
-  seed = tf.constant([0, 0], tf.int64)
+  protocol = {"name": "classifier", "workdir": workdir, "model": config.model.name, "trained_on": config.dataset,
+              "step": int(step)}
+  return _classifier(model, variables, tuple(data.shape), config.get("eval_preprocess", "value_range(-1,1)"),
+                     config.get("image_size"), f"classifier:{workdir}", protocol, batch_size)
 
-  def prepare(images: np.ndarray) -> np.ndarray:
-    # The run's evaluation preprocessing, preceded by resize(image_size) when the size differs.
-    spec = pipeline.preprocess_spec(
-        ConfigDict({"image_size": config.get("image_size"), "preprocess": eval_pp}), images.shape[1:])
-    op = preprocess.build(spec)
-    ds = tf.data.Dataset.from_tensor_slices(images).batch(1024).map(lambda im: op(im, seed))
-    out = np.concatenate(list(ds.as_numpy_iterator()))
-    if out.shape[1:] != shape:
-      raise UserError(f"classifier:{workdir} takes {shape} inputs; images {images.shape[1:]} become "
-                      f"{out.shape[1:]} after its preprocessing {spec!r}")
-    return out.astype(np.float32)
 
-  feat_dim, num_logits = (int(d.shape[-1]) for d in jax.eval_shape(fn, variables, np.zeros((1, *shape),
-                                                                                          np.float32)))
-  protocol = {
-      "name": "classifier",
-      "workdir": workdir,
-      "model": config.model.name,
-      "trained_on": config.dataset,
-      "step": int(step),
-      "weights_sha256": tree_sha256(jax.device_get(variables)),
-      "features": f"{what} ({feat_dim})",
-      "logits": f"output ({num_logits})",
-      "resize": f"to {shape[0]}x{shape[1]} with tf.image.resize bilinear, antialiased, when the size differs",
-      "input": f"uint8 [0, 255] -> eval_preprocess {eval_pp!r}",
-  }
-  return Extractor(protocol, lambda b: fn(variables, b), prepare, batch_size)
+# --- classifiers shipped with the library: gans/metrics/weights/<name>.safetensors and <name>.json
+
+SHIPPED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
+
+
+def shipped_names(directory: str = SHIPPED_DIR) -> list[str]:
+  """The shipped in-domain classifiers (by name, e.g. 'fashion_mnist')."""
+  return sorted(f[:-5] for f in os.listdir(directory) if f.endswith(".json")) if os.path.isdir(directory) else []
+
+
+def export_classifier(workdir: str, name: str, directory: str = SHIPPED_DIR, command: str = "") -> dict:
+  """Writes the classifier trained in `workdir` (the weights its evaluation used) as `<name>.safetensors` and
+  its description `<name>.json` (model, input, test accuracy, the file's sha256); returns the description."""
+  from safetensors.numpy import save_file  # pylint: disable=g-import-not-at-top  # optional dependency
+  config = checkpoint.load_config(workdir)
+  if config.get("task", "gan") != "classifier":
+    raise UserError(f"{workdir}: that run trained a {config.get('task', 'gan')}, not a classifier")
+  data = pipeline.data_spec(config)
+  variables, step = checkpoint.load_variables(workdir, prefer_ema=True)
+  flat = {"/".join(k): np.ascontiguousarray(v) for k, v in flatten_dict(variables).items()}
+  os.makedirs(directory, exist_ok=True)
+  path = os.path.join(directory, f"{name}.safetensors")
+  save_file(flat, path)
+  with open(path, "rb") as f:
+    file_sha = hashlib.sha256(f.read()).hexdigest()
+  split = config.get("eval_split", "test")
+  accuracy = None
+  metrics = os.path.join(workdir, "metrics.jsonl")
+  if os.path.exists(metrics):
+    with open(metrics) as f:
+      rows = [json.loads(line) for line in f if line.strip().endswith("}")]
+    accuracy = next((r[f"{split}_accuracy"] for r in reversed(rows) if f"{split}_accuracy" in r), None)
+  description = {"name": name, "model": config.model.to_dict(), "num_classes": data.num_classes,
+                 "image_shape": list(data.shape), "image_size": config.get("image_size"),
+                 "eval_preprocess": config.get("eval_preprocess", "value_range(-1,1)"), "trained_on": config.dataset,
+                 "experiment": config.get("experiment", ""), "step": int(step), f"{split}_accuracy": accuracy,
+                 "command": command, "file_sha256": file_sha}
+  with open(os.path.join(directory, f"{name}.json"), "w") as f:
+    json.dump(description, f, indent=2, sort_keys=True)
+  return description
+
+
+def shipped_extractor(name: str, directory: str = SHIPPED_DIR, batch_size: int = 200) -> Extractor:
+  """The shipped classifier `name` as an extractor (no training, no download); its file is checked against the
+  sha256 its description records."""
+  from safetensors.numpy import load_file  # pylint: disable=g-import-not-at-top  # optional dependency
+  meta_path, path = (os.path.join(directory, f"{name}.{ext}") for ext in ("json", "safetensors"))
+  if not os.path.exists(meta_path):
+    raise UserError(f"no shipped classifier {name!r}; shipped: {', '.join(shipped_names(directory)) or 'none'}")
+  with open(meta_path) as f:
+    meta = json.load(f)
+  with open(path, "rb") as f:
+    if hashlib.sha256(f.read()).hexdigest() != meta["file_sha256"]:
+      raise UserError(f"{path} does not match the sha256 in {meta_path}: the file is damaged or was replaced")
+  variables = unflatten_dict({tuple(k.split("/")): v for k, v in load_file(path).items()})
+  variables.setdefault("batch_stats", {})
+  model = classifiers.from_config(meta["model"], meta["num_classes"])
+  protocol = {"name": f"shipped:{name}", "model": meta["model"]["name"], "trained_on": meta["trained_on"],
+              "experiment": meta["experiment"], "step": meta["step"], "file_sha256": meta["file_sha256"]}
+  return _classifier(model, variables, tuple(meta["image_shape"]), meta["eval_preprocess"], meta["image_size"],
+                     f"shipped:{name}", protocol, batch_size)
+
+
+def default_extractor(dataset: str) -> str:
+  """The extractor a run on `dataset` is scored with by default: the shipped in-domain classifier of that
+  dataset when there is one, else FID's Inception."""
+  return f"shipped:{dataset}" if dataset in shipped_names() else "inception_fid"
 
 
 EXTRACTORS.register("inception_fid", lambda arg, weights: inception_extractor(weights))
 EXTRACTORS.register("classifier", lambda workdir, weights: classifier_extractor(workdir))
+EXTRACTORS.register("shipped", lambda name, weights: shipped_extractor(name))
 
 
 def get_extractor(name: str, weights: str | None = None) -> Extractor:
-  """The extractor `name`: 'inception_fid' (weights file: `weights` or $GANS_FID_WEIGHTS) or
-  'classifier:<workdir>'."""
+  """The extractor `name`: 'inception_fid' (weights file: `weights` or $GANS_FID_WEIGHTS), 'classifier:<workdir>'
+  (a classifier this codebase trained) or 'shipped:<name>' (a classifier shipped with the library)."""
   kind, _, arg = name.partition(":")
-  if kind == "classifier" and not arg:
-    raise UserError("the classifier extractor names a trained classifier run: classifier:<workdir>")
+  if kind in ("classifier", "shipped") and not arg:
+    raise UserError(f"the {kind} extractor needs an argument: classifier:<workdir> or shipped:<name>")
   return EXTRACTORS.get(kind)(arg, weights)
