@@ -183,3 +183,14 @@ def test_gradient_accumulation_runs_both_networks_on_micro_batches():
   seen.clear()
   gan_step.train_step(spec, state, _batch(16), jax.random.key(1))
   assert seen and set(seen) == {4}
+
+
+def test_a_fresh_state_can_be_donated_with_ema_and_historical_averaging():
+  """No buffer appears twice in the state (EMA and the historical average start as copies of the weights)."""
+  spec = _spec(ema_decay=0.9, tricks=(gan_tricks.HistoricalAveraging(1e-3),))
+  state = gan_step.init_state(spec, jax.random.key(0), (2,))
+  ids = [x.unsafe_buffer_pointer() for x in jax.tree.leaves(state)]
+  assert len(ids) == len(set(ids))
+  step = jax.jit(functools.partial(gan_step.train_step, spec), donate_argnums=0)
+  state, _ = step(state, _batch(8), jax.random.key(1))
+  assert int(state.step) == 1

@@ -76,7 +76,8 @@ def init_state(spec: ClassifierSpec, rng: jax.Array, data_shape: tuple[int, ...]
   """Initial state for examples of `data_shape` (without the batch dimension)."""
   variables = spec.model.init({"params": rng, "dropout": rng}, jnp.zeros((1, *data_shape)), train=False)
   params, stats = variables["params"], variables.get("batch_stats", {})
-  ema = {"params": params, "batch_stats": stats} if spec.ema_decay else None
+  # the average gets its own buffers, so the state can be donated
+  ema = jax.tree.map(jnp.copy, {"params": params, "batch_stats": stats}) if spec.ema_decay else None
   return ClassifierState(jnp.zeros((), jnp.int32), params, stats, spec.tx.init(params), ema)
 
 

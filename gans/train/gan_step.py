@@ -128,7 +128,8 @@ def init_state(spec: GANSpec, rng: jax.Array, data_shape: tuple[int, ...]) -> GA
   extra = {}
   for i, part in enumerate(spec.parts):
     extra.update(part.init_extra(jax.random.fold_in(rng, 1000 + i), g.params, d.params, spec))
-  return GANState(jnp.zeros((), jnp.int32), g, d, g.params if spec.ema_decay else None, extra)
+  g_ema = jax.tree.map(jnp.copy, g.params) if spec.ema_decay else None  # its own buffers, so the state can be donated
+  return GANState(jnp.zeros((), jnp.int32), g, d, g_ema, extra)
 
 
 def _shard(spec: GANSpec, x):

@@ -54,7 +54,8 @@ class HistoricalAveraging(GANPart):
     return cls(weight) if weight else None
 
   def init_extra(self, rng, g_params, d_params, spec):
-    return {"historical_average": {"g": g_params, "d": d_params}}
+    # copies: the state must not hold one buffer twice (a donated state would donate it twice)
+    return {"historical_average": jax.tree.map(jnp.copy, {"g": g_params, "d": d_params})}
 
   def d_terms(self, t: DTerms):
     distance = _squared_distance(t.params, t.extra["historical_average"]["d"])
