@@ -143,6 +143,8 @@ def dcgan_fashion_mnist(experiment: str, settings=None) -> ml_collections.Config
   c.log_every = 100
   c.eval_every = 1_000
   c.checkpoint_every = 1_000
+  # FCD, KID, precision/recall of 2,000 samples at every evaluation, with the classifier the library ships.
+  c.eval_extractor = "shipped:fashion_mnist"
   return settings(c) if settings is not None else c
 
 

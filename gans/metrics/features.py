@@ -283,7 +283,7 @@ def shipped_extractor(name: str, directory: str = SHIPPED_DIR, batch_size: int =
   variables = unflatten_dict({tuple(k.split("/")): v for k, v in load_file(path).items()})
   variables.setdefault("batch_stats", {})
   model = classifiers.from_config(meta["model"], meta["num_classes"])
-  protocol = {"name": f"shipped:{name}", "model": meta["model"]["name"], "trained_on": meta["trained_on"],
+  protocol = {"name": "classifier", "shipped": name, "model": meta["model"]["name"], "trained_on": meta["trained_on"],
               "experiment": meta["experiment"], "step": meta["step"], "file_sha256": meta["file_sha256"]}
   return _classifier(model, variables, tuple(meta["image_shape"]), meta["eval_preprocess"], meta["image_size"],
                      f"shipped:{name}", protocol, batch_size)

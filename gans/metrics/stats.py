@@ -132,9 +132,13 @@ def inception_score(probs: np.ndarray, splits: int = 10, seed: int = 0) -> tuple
 def _polynomial_mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
   """Unbiased MMD^2 with k(a, b) = (a.b / d + 1)^3 (Binkowski et al. 2018, eq. 4 and sec. 4)."""
   m, d = x.shape
-  k_xx = (x @ x.T / d + 1) ** 3
-  k_yy = (y @ y.T / d + 1) ** 3
-  k_xy = (x @ y.T / d + 1) ** 3
+
+  def kernel(a, b):  # in place, and k * k * k: numpy's ** 3 is a pow() per element, ~10x slower
+    k = a @ b.T
+    k /= d
+    k += 1
+    return k * k * k
+  k_xx, k_yy, k_xy = kernel(x, x), kernel(y, y), kernel(x, y)
   off_diag = lambda k: (k.sum() - np.trace(k)) / (m * (m - 1))
   return float(off_diag(k_xx) + off_diag(k_yy) - 2 * k_xy.mean())
 
