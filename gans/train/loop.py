@@ -51,10 +51,9 @@ def compiler_options(config: ConfigDict, mesh) -> dict:
   """XLA options for the train step: on CPU, the op kinds YNNPACK runs, `config.xla_cpu_ynn_fusions`.
 
   A comma-separated list of `YNN_FUSION_KINDS` keys ("" for none), or "jaxlib" (also a config without the
-  key) for jaxlib's own default, which hands convolutions and dots to YNNPACK. Its backward convolutions
-  ran 1.6-2.5x slower than XLA's Eigen ones on a 2-core Zen 3, whole train steps 1.2-2x; its reductions
-  (BatchNorm statistics) ran faster than XLA's, but do not fuse the elementwise ops they sum over (a sum
-  over a large broadcast, as in minibatch discrimination, was 6x slower) (docs/performance.md, 2026-12-03).
+  key) for jaxlib's own default, which hands convolutions and dots to YNNPACK. On CPU, XLA's own (Eigen)
+  convolutions trained faster than YNNPACK's, and YNNPACK's reductions faster than XLA's except over large
+  broadcasts (measurements in docs/performance.md).
   """
   setting = config.get("xla_cpu_ynn_fusions", "jaxlib")
   kinds = [] if setting == "jaxlib" else [k for k in map(str.strip, setting.split(",")) if k]

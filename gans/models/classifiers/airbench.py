@@ -48,7 +48,7 @@ def _act(x):
 def _pool(x):
   """2x2 stride-2 max-pool (an odd last row / column dropped) as a reshape and a max: its gradient is
   elementwise work XLA fuses, where nn.max_pool's select-and-scatter made the half-width Fashion-MNIST step
-  15% slower (317 -> 270 ms, one process). Tied maxima share the gradient instead of the first taking it."""
+  15% slower (docs/performance.md). Tied maxima share the gradient instead of the first taking it."""
   b, h, w, c = x.shape
   x = x[:, :h // 2 * 2, :w // 2 * 2]
   return x.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
