@@ -1,4 +1,4 @@
-"""Benchmarks a list of configs and writes the README's Markdown table.
+"""Benchmarks a list of configs and writes its Markdown table into docs/results.md.
 
   python -m launch.benchmark_table --measure_peak        # every experiment config, and DCGAN at 64x64
   python -m launch.benchmark_table --configs configs/dcgan.py,"configs/dcgan.py:fashion_mnist --config.image_size=64"
@@ -8,7 +8,7 @@ The default list has every config in configs/ (a GAN variant's file once per dat
 <entry> --steps N` in its own process (a fresh compile and peak-memory figure per config). The table
 (experiment, devices, ms/step, images/s, achieved GFLOP/s from XLA's cost analysis, % of the fp32 matmul
 peak, first-step compile s, peak MB) replaces whatever lies between `<!-- bench-table:start -->` and
-`<!-- bench-table:end -->` in the README. `--measure_peak` times a large jitted fp32 matmul on this machine
+`<!-- bench-table:end -->` in docs/results.md (`--readme`). `--measure_peak` times a large jitted fp32 matmul on this machine
 for the % column; `--peak_gflops` gives a known figure instead.
 """
 import ast
@@ -53,7 +53,7 @@ flags.DEFINE_list("configs", None, "Config files (`file.py` or `file.py:dataset`
                   "--config.key=value overrides (default: every experiment config in configs/, for each of its "
                   "datasets, and DCGAN at image_size=64).")
 flags.DEFINE_integer("steps", 10, "Timed steps per config (launch.benchmark --steps).")
-flags.DEFINE_string("readme", "README.md", "File holding the table markers.")
+flags.DEFINE_string("readme", "docs/results.md", "File holding the table markers.")
 flags.DEFINE_bool("measure_peak", False, "Measure the fp32 matmul peak of this machine first.")
 flags.DEFINE_float("peak_gflops", 0.0, "Known fp32 matmul peak in GFLOP/s (used without --measure_peak).")
 flags.DEFINE_integer("peak_size", 2048, "Side of the square matrices of the peak measurement.")

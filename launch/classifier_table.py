@@ -1,6 +1,6 @@
-"""Trains the Fashion-MNIST classifier configs and writes their results into the README.
+"""Trains the Fashion-MNIST classifier configs and writes their results into docs/results.md.
 
-  python -m launch.classifier_table          # the configs in --classifier_configs, into README.md
+  python -m launch.classifier_table          # the configs in --classifier_configs, into docs/results.md
   python -m launch.classifier_table --classifier_configs lenet5_fashion_mnist --classifier_workroot /tmp/runs
 
 Each config `configs/<name>.py` trains in `--classifier_workroot/<name>` (a finished run is reused, an
@@ -19,7 +19,7 @@ CONFIGS = ("lenet5_fashion_mnist", "resnet20_fashion_mnist", "airbench_fashion_m
 flags.DEFINE_list("classifier_configs", list(CONFIGS), "Config names under configs/.")
 flags.DEFINE_string("classifier_workroot", "workdirs", "Where the runs live (<root>/<config>, as in the configs' "
                     "own commands).")
-flags.DEFINE_string("classifier_readme", "README.md", "The README to update.")
+flags.DEFINE_string("classifier_readme", "docs/results.md", "The results page to update.")
 flags.DEFINE_integer("classifier_steps", 0, "Override total_steps (0: the configs' own; to test this script).")
 FLAGS = flags.FLAGS
 

@@ -1,4 +1,4 @@
-"""Trains the GAN family on the 2-D mixtures (and Fashion-MNIST) and writes the results into the README.
+"""Trains the GAN family on the 2-D mixtures (and Fashion-MNIST) and writes the results into docs/results.md.
 
   python -m launch.gan_table --seeds 0,1,2                      # ring8 + grid25 table
   python -m launch.gan_table --fashion_steps 2000 --datasets=   # Fashion-MNIST sample grids only
@@ -32,7 +32,7 @@ flags.DEFINE_integer("mixture_steps", 0, "Override total_steps of the 2-D runs (
 flags.DEFINE_list("fashion_variants", [], "Variants for the Fashion-MNIST sample grids (e.g. all: "
                   + ",".join(FASHION) + ").")
 flags.DEFINE_integer("fashion_steps", 2000, "total_steps of the Fashion-MNIST runs.")
-flags.DEFINE_string("table_readme", "README.md", "The README to update.")
+flags.DEFINE_string("table_readme", "docs/results.md", "The results page to update.")
 flags.DEFINE_string("samples_dir", "docs/gan_samples", "Where the Fashion-MNIST grids go.")
 flags.DEFINE_bool("tiny", False, "Tiny models and batches (to test this script).")
 FLAGS = flags.FLAGS
@@ -41,7 +41,7 @@ SAMPLES_MARKERS = ("<!-- gan-samples:start -->", "<!-- gan-samples:end -->")
 
 
 def table_markers(dataset: str) -> tuple[str, str]:
-  """The README markers around `dataset`'s mode-coverage table."""
+  """The markers around `dataset`'s mode-coverage table."""
   return f"<!-- gan-table:{dataset}:start -->", f"<!-- gan-table:{dataset}:end -->"
 
 

@@ -1,7 +1,7 @@
 """Reference points of a sample-quality metric: the real-data floor, an untrained generator, trained runs.
 
   python -m launch.reference_points --extractor classifier:workdirs/resnet20_fashion_mnist \
-      --workdirs workdirs/dcgan_fashion_mnist --reference_readme README.md
+      --workdirs workdirs/dcgan_fashion_mnist --reference_readme docs/results.md
 
 Against the reference split (default: test) of the GAN config's dataset, with `--num` samples each:
 - the train split (all of it): the floor a perfect generator would approach (FCD of real vs real);
@@ -25,7 +25,7 @@ flags.DEFINE_list("workdirs", [], "Trained GAN workdirs to score.")
 flags.DEFINE_integer("num", 10_000, "Generated samples per generator.")
 flags.DEFINE_string("reference_split", "test", "Split the samples are compared with.")
 flags.DEFINE_string("cache_dir", "workdirs/ref_cache", "Where ref_stats/ goes.")
-flags.DEFINE_string("reference_readme", None, "README to write the table into (optional).")
+flags.DEFINE_string("reference_readme", None, "Markdown file to write the table into (optional), e.g. docs/results.md.")
 flags.mark_flags_as_required(["extractor"])
 FLAGS = flags.FLAGS
 

@@ -1,5 +1,5 @@
-"""The runs behind the README's tables (trained once, reused when finished) and the Markdown the table
-scripts write into a README between a pair of marker comments."""
+"""The runs behind the results tables (trained once, reused when finished) and the Markdown the table
+scripts write into a Markdown page (docs/results.md) between a pair of marker comments."""
 import json
 import os
 import time
