@@ -39,7 +39,10 @@ def _config_path(argv) -> str:
 
 def _parse(argv):
   try:
-    return FLAGS(argv)
+    rest = FLAGS(argv)
+    if "config" in FLAGS and FLAGS.config is not None:
+      FLAGS.config.keys()  # config_flags loads a missing file lazily: fail here, not at the first use
+    return rest
   except flags.Error as e:
     _fail(str(e).splitlines()[0], 2)
   except (KeyError, AttributeError, ValueError, TypeError) as e:  # bad --config.<key> overrides

@@ -28,10 +28,17 @@ class MetricsWriter:
       self._tb = metric_writers.SummaryWriter(workdir)
 
   def _guard(self, fn, *args):
+    """fn(*args); a failed write (OSError, or TensorFlow's errors from the events file) as a UserError."""
     try:
       return fn(*args)
-    except OSError as e:
-      raise UserError(f"cannot write metrics to {os.path.dirname(self.path)}: {e.strerror or e}") from e
+    except Exception as e:  # pylint: disable=broad-except
+      if isinstance(e, OSError):
+        reason = e.strerror or str(e)
+      elif type(e).__module__.startswith("tensorflow"):  # "<path>; File too large\n\tFailed to flush ..."
+        reason = str(e).splitlines()[0].rsplit("; ", 1)[-1] if str(e) else type(e).__name__
+      else:
+        raise
+      raise UserError(f"cannot write metrics to {os.path.dirname(self.path)}: {reason}") from e
 
   def _truncate_after(self, step: int):
     """Drops lines logged after `step` by a run that crashed before its next checkpoint, and a last line
@@ -50,9 +57,13 @@ class MetricsWriter:
           kept.append(json.dumps(row) + "\n")
     if dropped:
       log.warning("%s: dropped %d unreadable line(s) (cut short by a crash)", self.path, dropped)
-    with open(self.path + ".tmp", "w") as f:
-      f.writelines(kept)
-    os.replace(self.path + ".tmp", self.path)
+    try:
+      with open(self.path + ".tmp", "w") as f:
+        f.writelines(kept)
+      os.replace(self.path + ".tmp", self.path)
+    finally:
+      if os.path.exists(self.path + ".tmp"):
+        os.remove(self.path + ".tmp")
 
   def write(self, step: int, scalars: dict) -> None:
     if not self.active:
