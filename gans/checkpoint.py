@@ -74,6 +74,9 @@ def _write_error(mngr, step, e: Exception) -> CheckpointWriteError:
 def seal(mngr: ocp.CheckpointManager) -> None:
   """Writes the manifest of each final step this manager saved; drops manifests of deleted steps."""
   pending = _unsealed.get(mngr, set())
+  if jax.process_index() != 0:  # one writer for a shared file system
+    pending.clear()
+    return
   steps = set(mngr.all_steps())
   folder = _manifest_dir(mngr)
   for step in sorted(pending):
@@ -93,17 +96,26 @@ def seal(mngr: ocp.CheckpointManager) -> None:
         os.remove(os.path.join(folder, name))
 
 
-def save(mngr: ocp.CheckpointManager, step: int, state) -> None:
-  """Saves `state` at `step` (asynchronously when the manager is async); seals the previous save.
-
-  Raises CheckpointWriteError when the directory cannot be written (checked first: orbax's threads would
-  otherwise wait minutes on a directory they failed to create) or an earlier asynchronous save failed.
-  """
+def check_writable(mngr: ocp.CheckpointManager, step: int | None = None) -> None:
+  """A CheckpointWriteError unless a file can be created in the checkpoint directory (orbax's threads would
+  wait minutes on a step directory they failed to create)."""
   probe = os.path.join(str(mngr.directory), f".write_test_{os.getpid()}")
   try:
     with open(probe, "w"):
       pass
     os.remove(probe)
+  except OSError as e:
+    raise _write_error(mngr, "any" if step is None else step, e) from e
+
+
+def save(mngr: ocp.CheckpointManager, step: int, state) -> None:
+  """Saves `state` at `step` (asynchronously when the manager is async); seals the previous save.
+
+  Raises CheckpointWriteError when the directory cannot be written (`check_writable`, first) or an earlier
+  asynchronous save failed.
+  """
+  check_writable(mngr, step)
+  try:
     mngr.wait_until_finished()
     seal(mngr)
     mngr.save(step, args=ocp.args.StandardSave(state), force=True)

@@ -139,8 +139,8 @@ def check_and_store_config(workdir: str, config: ConfigDict, resume_step: int, a
 
 
 class StopOnSignal:
-  """Turns SIGTERM and SIGINT into a clean stop at the next step (a checkpoint is written first).
-  `signal_name` is the signal received (None: none)."""
+  """Turns SIGTERM and SIGINT into a clean stop at the next step (a checkpoint is written first); a second
+  one stops at once. `signal_name` is the signal received (None: none)."""
 
   def __init__(self):
     self.signal_name = None
@@ -157,4 +157,10 @@ class StopOnSignal:
 
   def _handle(self, signum, frame):
     del frame
+    if self.requested:  # asked twice: stop now, the default way
+      signal.signal(signum, signal.SIG_DFL)
+      os.kill(os.getpid(), signum)
+      return
     self.signum, self.signal_name = signum, signal.Signals(signum).name
+    log.warning("%s: stopping after the current step and its checkpoint (send it again to stop at once)",
+                self.signal_name)

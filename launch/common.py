@@ -28,13 +28,14 @@ def _fail(message: str, code: int):
 
 
 def _config_path(argv) -> str:
-  """The --config file named in `argv` ('?' when absent)."""
+  """The --config file named in `argv` (the last one, as absl takes; '?' when absent)."""
+  path = "?"
   for i, arg in enumerate(argv):
     if arg.startswith("--config="):
-      return arg.split("=", 1)[1]
-    if arg == "--config" and i + 1 < len(argv):
-      return argv[i + 1]
-  return "?"
+      path = arg.split("=", 1)[1]
+    elif arg == "--config" and i + 1 < len(argv):
+      path = argv[i + 1]
+  return path
 
 
 def _parse(argv):

@@ -135,7 +135,8 @@ def _check_finite(ok: bool, step: int, since: int, scalars: dict | None, mngr, w
   when = f"at step {step}" if bad else f"between steps {since + 1} and {step}"
   raise DivergedError(f"non-finite metrics {when}{': ' + str(bad) if bad else ''}; nothing saved after step "
                       f"{since}; last good checkpoint: "
-                      + (f"{good} in {workdir}/checkpoints (re-running resumes from it)" if good else "none"))
+                      + (f"{good} in {workdir}/checkpoints (re-running resumes from it; with a changed config, "
+                         "e.g. a lower learning rate, add --allow_config_change)" if good else "none"))
 
 
 def _accumulate_finite(ok: jax.Array, metrics) -> jax.Array:
@@ -185,6 +186,7 @@ def train_and_evaluate(config: ConfigDict, workdir: str, *, restore_step: int | 
     # --- state: resume from the newest intact checkpoint, else initialise on the mesh
     mngr = checkpoint.manager(workdir)
     if jax.process_index() == 0:
+      checkpoint.check_writable(mngr)
       workdir_lib.check_and_store_config(workdir, config, restore_step or max(mngr.all_steps(), default=0),
                                          allow_config_change)
     state, start = checkpoint.restore(mngr, sharded.abstract_state, restore_step)
