@@ -66,9 +66,9 @@ def _write_error(mngr, step, e: Exception) -> CheckpointWriteError:
   else:
     code = re.search(r"os_error_code='?(\d+)", str(e))
     reason = os.strerror(int(code.group(1))) if code else f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
-  kept = [s for s in mngr.all_steps() if os.path.isdir(_step_dir(mngr, s))] if mngr is not None else []
+  kept = sorted(int(d) for d in os.listdir(str(mngr.directory)) if d.isdigit())  # final steps, from the disk
   return CheckpointWriteError(f"cannot write checkpoint {step} in {mngr.directory}: {reason}; checkpoints kept: "
-                              f"{sorted(kept) or 'none'}")
+                              f"{kept or 'none'}")
 
 
 def seal(mngr: ocp.CheckpointManager) -> None:
@@ -115,9 +115,8 @@ def save(mngr: ocp.CheckpointManager, step: int, state) -> None:
   asynchronous save failed.
   """
   check_writable(mngr, step)
+  finish(mngr)
   try:
-    mngr.wait_until_finished()
-    seal(mngr)
     mngr.save(step, args=ocp.args.StandardSave(state), force=True)
   except Exception as e:  # orbax raises ValueError etc. wrapping the OS error
     raise _write_error(mngr, step, e) from e
@@ -128,10 +127,11 @@ def save(mngr: ocp.CheckpointManager, step: int, state) -> None:
 
 def poll(mngr: ocp.CheckpointManager) -> None:
   """Seals the last save if it has finished (cheap when nothing is pending: call it every step)."""
-  if _unsealed.get(mngr) and not mngr.is_saving_in_progress():
+  if _unsealed.get(mngr):
     try:
-      mngr.wait_until_finished()  # raises a failed background save's error
-      seal(mngr)
+      if not mngr.is_saving_in_progress():
+        mngr.wait_until_finished()  # raises a failed background save's error
+        seal(mngr)
     except Exception as e:
       raise _write_error(mngr, max(_unsealed[mngr]), e) from e
 
@@ -146,11 +146,10 @@ def finish(mngr: ocp.CheckpointManager) -> None:
 
 
 def close(mngr: ocp.CheckpointManager) -> None:
-  """`finish`, then closes the manager."""
-  try:
-    finish(mngr)
-  finally:
-    mngr.close()
+  """`finish`, then closes the manager (left open when a save failed: closing it then only adds orbax's
+  tracebacks from its event loop)."""
+  finish(mngr)
+  mngr.close()
 
 
 def verify(mngr: ocp.CheckpointManager, step: int) -> str | None:

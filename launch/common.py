@@ -4,7 +4,6 @@ import logging as py_logging
 import os
 import signal
 import sys
-import threading
 
 from absl import app, flags, logging
 
@@ -22,9 +21,7 @@ def _fail(message: str, code: int):
   print(f"error: {message}", file=sys.stderr)
   sys.stdout.flush()
   sys.stderr.flush()
-  if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
-    os._exit(code)  # a library's worker thread (e.g. orbax's, after a failed write) would block the exit
-  sys.exit(code)
+  os._exit(code)  # now: library threads (orbax's, after a failed write) would block the exit or print more
 
 
 def _config_path(argv) -> str:
@@ -99,6 +96,16 @@ def experiment_config(name: str, steps: int = 0):
   return c
 
 
+def _quiet_closed_event_loops(unraisablehook):
+  """sys.unraisablehook without tensorstore's callbacks into the event loop of an orbax save that already
+  failed ("Event loop is closed", once per pending write): that save's error is reported instead."""
+  def hook(unraisable):
+    if unraisable.exc_type is RuntimeError and str(unraisable.exc_value) == "Event loop is closed":
+      return
+    unraisablehook(unraisable)
+  return hook
+
+
 def run(main):
   """app.run(main) where a UserError, a missing file or a failed write (disk full, file size limit,
   read-only directory) is one line on stderr and exit code 1."""
@@ -107,6 +114,7 @@ def run(main):
     py_logging.getLogger("gans").setLevel(py_logging.INFO)  # ours: progress too
     py_logging.getLogger("absl").addFilter(_DropOrbaxErrors())
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past `ulimit -f` a write raises EFBIG instead of killing us
+    sys.unraisablehook = _quiet_closed_event_loops(sys.unraisablehook)
     try:
       main(argv)
     except UserError as e:
@@ -116,5 +124,5 @@ def run(main):
     except OSError as e:
       if e.errno not in (errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EDQUOT, errno.EIO):
         raise
-      _fail(f"{e.strerror}: {e.filename or 'while writing'}", 1)
+      _fail(f"{e.strerror}{': ' + str(e.filename) if e.filename else ''} (disk full, quota or file size limit)", 1)
   app.run(wrapped, flags_parser=_parse)

@@ -18,8 +18,7 @@ from gans.train import loop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY_FLAGS = ["--config.g_optimizer.schedule=constant", "--config.d_optimizer.schedule=constant",
-              "--config.batch_size=16", "--config.model.g_hidden=(8,)", "--config.model.d_hidden=(8,)",
-              "--config.num_devices=1", "--config.eval_every=100000", "--compilation_cache="]
+              "--config.batch_size=16", "--config.num_devices=1", "--config.eval_every=100000", "--compilation_cache="]
 
 
 def _tiny(**overrides):
@@ -35,9 +34,9 @@ def _env():
   return {**os.environ, "XLA_FLAGS": os.environ["GANS_TEST_XLA_FLAGS"]}
 
 
-def _train_cmd(workdir, *flags):
+def _train_cmd(workdir, *flags, hidden="(8,)"):
   return [sys.executable, "-m", "launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(workdir),
-          *TINY_FLAGS, *flags]
+          *TINY_FLAGS, f"--config.model.g_hidden={hidden}", f"--config.model.d_hidden={hidden}", *flags]
 
 
 def _saved_steps(workdir) -> list[int]:
@@ -152,18 +151,23 @@ def test_partial_metrics_line_after_a_crash_does_not_block_resume(tmp_path):
   assert steps == [10, 10, 20, 20]  # training and evaluation rows
 
 
-def test_file_size_limit_is_one_error_line_and_earlier_checkpoints_survive(tmp_path):
-  loop.train_and_evaluate(_tiny(), str(tmp_path))
-  largest = max(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(tmp_path) for f in fs)
-  cmd = _train_cmd(tmp_path, "--config.total_steps=100000", "--config.log_every=1", "--config.checkpoint_every=10")
-  proc = subprocess.run(["bash", "-c", f'ulimit -f {largest // 1024 + 2} && exec "$@"', "bash", *cmd],
+def test_file_size_limit_during_a_checkpoint_write_is_one_error_line_and_earlier_checkpoints_survive(tmp_path):
+  wide = _tiny()
+  wide.model.g_hidden = wide.model.d_hidden = (64, 64)  # array data (~130 kB a checkpoint) outgrows other files
+  loop.train_and_evaluate(wide, str(tmp_path))
+  sizes = {os.path.join(r, f): os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(tmp_path) for f in fs}
+  limit_kb = max(v for k, v in sizes.items() if "checkpoints" not in k) // 1024 + 8
+  assert max(sizes.values()) > 1024 * limit_kb
+  cmd = _train_cmd(tmp_path, "--config.total_steps=40", "--config.log_every=10", "--config.checkpoint_every=10",
+                   hidden="(64,64)")
+  proc = subprocess.run(["bash", "-c", f'ulimit -f {limit_kb} && exec "$@"', "bash", *cmd],  # SIGXFSZ ignored
                         cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=120)
   assert proc.returncode == 1
-  assert "File too large" in _one_error_line(proc.stderr)
-  steps = _saved_steps(tmp_path)  # the newest 3 written before the failure (max_to_keep)
-  assert len(steps) == 3 and steps[0] >= 20
-  for step in steps:
-    assert os.path.exists(tmp_path / "checkpoint_sha256" / f"{step}.json") and _restore(tmp_path, step)[1] == step
+  assert _one_error_line(proc.stderr) == (f"error: cannot write checkpoint 30 in {tmp_path}/checkpoints: File too "
+                                          "large; checkpoints kept: [10, 20]")
+  assert _saved_steps(tmp_path) == [10, 20]
+  for step in (10, 20):
+    assert _restore(tmp_path, step)[1] == step
 
 
 def test_sigint_writes_a_checkpoint_and_exits_130(tmp_path):
