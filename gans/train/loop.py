@@ -132,13 +132,13 @@ def _check_finite(ok: bool, step: int, since: int, scalars: dict | None, mngr, w
   checkpoint.finish(mngr)
   good = next((s for s in sorted(mngr.all_steps(), reverse=True) if checkpoint.verify(mngr, s) is None), None)
   bad = {k: float(v) for k, v in (scalars or {}).items() if not np.isfinite(v)}
-  when = f"at step {step}" if bad else f"between steps {since + 1} and {step}"
-  raise DivergedError(f"non-finite metrics {when}{': ' + str(bad) if bad else ''}; nothing saved after step "
-                      f"{since}; last good checkpoint: "
+  when = f"metrics at step {step}: {bad}" if bad else f"metrics or parameters between steps {since + 1} and {step}"
+  raise DivergedError(f"non-finite {when}; no checkpoint written after step {since}; last good checkpoint: "
                       + (f"{good} in {workdir}/checkpoints (re-running resumes from it; with a changed config, "
                          "e.g. a lower learning rate, add --allow_config_change)" if good else "none"))
 
 
+@jax.jit
 def _accumulate_finite(ok: jax.Array, metrics) -> jax.Array:
   """ok AND every metric finite (on device: no host round trip per step)."""
   return ok & checkpoint.all_finite(metrics)
