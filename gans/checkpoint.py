@@ -59,7 +59,7 @@ def _digests(step_dir: str) -> dict:
   return dict(sorted(out.items()))
 
 
-def _write_error(mngr, step, e: Exception) -> CheckpointWriteError:
+def _write_error(mngr, step: int | None, e: Exception) -> CheckpointWriteError:
   """A one-line CheckpointWriteError for an exception orbax (or the OS) raised while writing `step`."""
   if isinstance(e, OSError) and e.errno:
     reason = os.strerror(e.errno)
@@ -67,8 +67,8 @@ def _write_error(mngr, step, e: Exception) -> CheckpointWriteError:
     code = re.search(r"os_error_code='?(\d+)", str(e))
     reason = os.strerror(int(code.group(1))) if code else f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
   kept = sorted(int(d) for d in os.listdir(str(mngr.directory)) if d.isdigit())  # final steps, from the disk
-  return CheckpointWriteError(f"cannot write checkpoint {step} in {mngr.directory}: {reason}; checkpoints kept: "
-                              f"{kept or 'none'}")
+  what = "checkpoints" if step is None else f"checkpoint {step}"
+  return CheckpointWriteError(f"cannot write {what} in {mngr.directory}: {reason}; checkpoints kept: {kept or 'none'}")
 
 
 def seal(mngr: ocp.CheckpointManager) -> None:
@@ -105,7 +105,7 @@ def check_writable(mngr: ocp.CheckpointManager, step: int | None = None) -> None
       pass
     os.remove(probe)
   except OSError as e:
-    raise _write_error(mngr, "any" if step is None else step, e) from e
+    raise _write_error(mngr, step, e) from e
 
 
 def save(mngr: ocp.CheckpointManager, step: int, state) -> None:
@@ -142,7 +142,7 @@ def finish(mngr: ocp.CheckpointManager) -> None:
     mngr.wait_until_finished()
     seal(mngr)
   except Exception as e:
-    raise _write_error(mngr, max(_unsealed.get(mngr) or {-1}), e) from e
+    raise _write_error(mngr, max(_unsealed.get(mngr) or {None}), e) from e
 
 
 def close(mngr: ocp.CheckpointManager) -> None:
