@@ -22,6 +22,9 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   from gans import benchmark  # pylint: disable=g-import-not-at-top
+  from gans.errors import UserError  # pylint: disable=g-import-not-at-top
+  if FLAGS.steps < 1 or FLAGS.input_batches < 0:
+    raise UserError(f"--steps must be positive and --input_batches >= 0, got {FLAGS.steps}, {FLAGS.input_batches}")
   print(json.dumps(benchmark.benchmark(FLAGS.config, FLAGS.steps, input_batches=FLAGS.input_batches)))
 
 

@@ -8,8 +8,8 @@ The default list has every config in configs/ (a GAN variant's file once per dat
 <entry> --steps N` in its own process (a fresh compile and peak-memory figure per config). The table
 (experiment, devices, ms/step, images/s, achieved GFLOP/s from XLA's cost analysis, % of the fp32 matmul
 peak, first-step compile s, peak MB) replaces whatever lies between `<!-- bench-table:start -->` and
-`<!-- bench-table:end -->` in docs/results.md (`--readme`). `--measure_peak` times a large jitted fp32 matmul on this machine
-for the % column; `--peak_gflops` gives a known figure instead.
+`<!-- bench-table:end -->` in docs/results.md (`--readme`). `--measure_peak` times a large jitted fp32 matmul on
+this machine for the % column; `--peak_gflops` gives a known figure instead.
 """
 import ast
 import glob

@@ -33,6 +33,14 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   from gans import runs  # pylint: disable=g-import-not-at-top  # after absl parsed the flags
+  from gans.data import toy  # pylint: disable=g-import-not-at-top
+  from gans.errors import UserError  # pylint: disable=g-import-not-at-top
+  if FLAGS.num is not None and FLAGS.num < 2:
+    raise UserError(f"--num must be at least 2, got {FLAGS.num}")
+  config = runs.load_config(FLAGS.workdir)
+  if config.get("dataset") in toy.MIXTURES and FLAGS["extractor"].present:
+    raise UserError(f"{FLAGS.workdir} is a 2-D {config.dataset} run: its metrics are mode coverage and quality, "
+                    "computed on the points; --extractor applies to image runs only")
   result = runs.evaluate_workdir(
       FLAGS.workdir, num=FLAGS.num, extractor=FLAGS.extractor, reference_split=FLAGS.reference_split,
       use_ema=FLAGS.use_ema, seed=FLAGS.seed, weights=FLAGS.fid_weights, cache_dir=FLAGS.cache_dir)

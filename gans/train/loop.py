@@ -6,7 +6,6 @@ Sections: workdir -> mesh -> input -> task (models, step) -> sharding -> checkpo
 import json
 import logging
 import os
-import signal
 import time
 from typing import Any, Callable, NamedTuple
 
@@ -15,6 +14,7 @@ import numpy as np
 from ml_collections import ConfigDict
 
 from gans import checkpoint, parallel
+from gans import workdir as workdir_lib
 from gans.data import pipeline
 from gans.errors import DivergedError, UserError
 from gans.train import writer as writer_lib
@@ -87,83 +87,130 @@ def shard_task(task: Task, mesh, config: ConfigDict, rng: jax.Array) -> ShardedT
   return ShardedTask(abstract, init, step)
 
 
-class _StopOnSignal:
-  """Turns SIGTERM into a clean stop at the next step (a checkpoint is written first)."""
-
-  def __init__(self):
-    self.requested = False
-    try:
-      signal.signal(signal.SIGTERM, self._handle)
-    except ValueError:  # not the main thread
-      pass
-
-  def _handle(self, signum, frame):
-    self.requested = True
-
-
 def _fmt_eta(seconds: float) -> str:
   m, s = divmod(int(seconds), 60)
   return f"{m // 60}h{m % 60:02d}m" if m >= 60 else f"{m}m{s:02d}s"
 
 
-def train_and_evaluate(config: ConfigDict, workdir: str):
-  """Trains `config` in `workdir`, resuming from its latest checkpoint. Returns the final state."""
+def _check_finite(ok: bool, step: int, since: int, scalars: dict | None, mngr, workdir: str) -> None:
+  """Raises DivergedError when a metric (or, on checkpoint steps, the state) was not finite since `since`,
+  naming the newest checkpoint that exists (after pending saves finished) and is intact."""
+  if ok:
+    return
+  checkpoint.finish(mngr)
+  good = next((s for s in sorted(mngr.all_steps(), reverse=True) if checkpoint.verify(mngr, s) is None), None)
+  bad = {k: float(v) for k, v in (scalars or {}).items() if not np.isfinite(v)}
+  when = f"metrics at step {step}: {bad}" if bad else f"metrics or parameters between steps {since + 1} and {step}"
+  raise DivergedError(f"non-finite {when}; no checkpoint written after step {since}; last good checkpoint: "
+                      + (f"{good} in {workdir}/checkpoints (re-running resumes from it; with a changed config, "
+                         "e.g. a lower learning rate, add --allow_config_change)" if good else "none"))
+
+
+@jax.jit
+def _accumulate_finite(ok: jax.Array, metrics) -> jax.Array:
+  """ok AND every metric finite (on device: no host round trip per step)."""
+  return ok & checkpoint.all_finite(metrics)
+
+
+def _shut_down(mngr, writer, lock, failed: bool) -> None:
+  """Waits for and seals pending checkpoints, closes the metrics writer, releases the lock. Raises the
+  first error unless the run is `failed` already (its own error is the one reported)."""
+  errors = []
+  for close in ((lambda: checkpoint.close(mngr)) if mngr is not None else None,
+                writer.close if writer is not None else None, lock.release if lock is not None else None):
+    try:
+      if close is not None:
+        close()
+    except Exception as e:  # pylint: disable=broad-except
+      errors.append(e)
+  if errors and not failed:
+    raise errors[0]
+
+
+def train_and_evaluate(config: ConfigDict, workdir: str, *, restore_step: int | None = None,
+                       allow_config_change: bool = False, stop: workdir_lib.StopOnSignal | None = None):
+  """Trains `config` in `workdir`, resuming from its newest intact checkpoint (or `restore_step`).
+
+  Holds the workdir's lock throughout; refuses a config that changes training on resume unless
+  `allow_config_change`; stops cleanly on SIGTERM/SIGINT (`stop` records which). Returns the final state.
+  """
   # --- workdir, mesh, input spec, task
   workdir = prepare_workdir(workdir)
-  mesh = parallel.mesh_from_config(config)
-  data = pipeline.data_spec(config)
-  task = create_task(config, data, mesh)
-  init_rng, step_rng = jax.random.split(jax.random.key(config.seed))
-  sharded = shard_task(task, mesh, config, init_rng)
+  if config.total_steps < 1:
+    raise UserError(f"total_steps must be positive, got {config.total_steps}")
+  for key in ("log_every", "eval_every", "checkpoint_every"):
+    if config[key] < 1:
+      raise UserError(f"{key} must be positive, got {config[key]}")
+  lock = workdir_lib.Lock(workdir) if jax.process_index() == 0 else None
+  mngr = writer = None
+  failed = False
+  try:
+    mesh = parallel.mesh_from_config(config)
+    data = pipeline.data_spec(config)
+    task = create_task(config, data, mesh)
+    init_rng, step_rng = jax.random.split(jax.random.key(config.seed))
+    sharded = shard_task(task, mesh, config, init_rng)
 
-  # --- state: resume from the latest checkpoint, else initialise on the mesh
-  mngr = checkpoint.manager(workdir)
-  state, start = checkpoint.restore(mngr, sharded.abstract_state)
-  if state is None:
-    state = sharded.init(init_rng)
-  else:
-    log.info("resumed from %s/checkpoints at step %d", workdir, start)
-  if jax.process_index() == 0:
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-      f.write(config.to_json(indent=2))
-  writer = writer_lib.MetricsWriter(workdir, start)
+    # --- state: resume from the newest intact checkpoint, else initialise on the mesh
+    mngr = checkpoint.manager(workdir)
+    if jax.process_index() == 0:
+      checkpoint.check_writable(mngr)
+      workdir_lib.check_and_store_config(workdir, config, restore_step or max(mngr.all_steps(), default=0),
+                                         allow_config_change)
+    state, start = checkpoint.restore(mngr, sharded.abstract_state, restore_step)
+    if state is None:
+      state = sharded.init(init_rng)
+    else:
+      log.info("resumed from %s/checkpoints at step %d", workdir, start)
+      if jax.process_index() == 0:
+        checkpoint.set_aside(mngr, start)
+    writer = writer_lib.MetricsWriter(workdir, start)
 
-  # --- update function and input
-  train_step = sharded.step
-  batches = pipeline.train_batches(config, mesh, task.examples_per_step, start)
-  stop = _StopOnSignal()
-  total = config.total_steps
-  log.info("training %s for %d steps (from %d) on mesh %s, workdir %s",
-           config.get("experiment", "?"), total, start, dict(mesh.shape), workdir)
+    # --- update function and input
+    train_step = sharded.step
+    batches = pipeline.train_batches(config, mesh, task.examples_per_step, start)
+    stop = stop or workdir_lib.StopOnSignal()
+    total = config.total_steps
+    log.info("training %s for %d steps (from %d) on mesh %s, workdir %s",
+             config.get("experiment", "?"), total, start, dict(mesh.shape), workdir)
 
-  # --- loop
-  t_last, step_last, metrics = time.time(), start, None
-  for step in range(start + 1, total + 1):
-    state, metrics = train_step(state, next(batches), step_rng)
-    is_last = step == total or stop.requested
-    if step % config.log_every == 0 or is_last:
-      scalars = jax.device_get(metrics)
-      bad = {k: float(v) for k, v in scalars.items() if not np.isfinite(v)}
-      if bad:
-        raise DivergedError(f"non-finite metrics at step {step}: {bad}; last good checkpoint: "
-                            f"{mngr.latest_step() or 'none'} in {workdir}/checkpoints")
-      now = time.time()
-      rate = (step - step_last) / max(now - t_last, 1e-9)
-      t_last, step_last = now, step
-      writer.write(step, {**scalars, "steps_per_sec": rate})
-      log.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, total, rate, _fmt_eta((total - step) / rate),
-                   "  ".join(f"{k}={float(v):.4f}" for k, v in sorted(scalars.items())))
-    if step % config.eval_every == 0 or is_last:
-      results = task.evaluate(state, step, workdir)
-      if results:
-        writer.write(step, results)
-        log.info("eval step %d: %s", step, json.dumps({k: float(v) for k, v in results.items()}))
-    if step % config.checkpoint_every == 0 or is_last:
-      checkpoint.save(mngr, step, state)
-    if stop.requested:
-      log.warning("SIGTERM: checkpoint written at step %d, stopping", step)
-      break
-  mngr.wait_until_finished()
-  mngr.close()
-  writer.close()
+    # --- loop; `finite` is on device: every metric finite since step `checked`
+    t_last, step_last, checked = time.time(), start, start
+    finite = jax.numpy.bool_(True)
+    for step in range(start + 1, total + 1):
+      state, metrics = train_step(state, next(batches), step_rng)
+      finite = _accumulate_finite(finite, metrics)
+      checkpoint.poll(mngr)
+      is_last = step == total or stop.requested
+      is_log = step % config.log_every == 0 or is_last
+      is_ckpt = step % config.checkpoint_every == 0 or is_last
+      scalars = None
+      if is_log or is_ckpt:  # one fetch: the metrics (logging steps), the finite flag (and the state's)
+        ok = finite & checkpoint.all_finite(state) if is_ckpt else finite
+        scalars, ok = jax.device_get((metrics, ok)) if is_log else (None, np.asarray(ok))
+        _check_finite(bool(ok), step, checked, scalars, mngr, workdir)
+        checked = step
+      if is_log:
+        now = time.time()
+        rate = (step - step_last) / max(now - t_last, 1e-9)
+        t_last, step_last = now, step
+        writer.write(step, {**scalars, "steps_per_sec": rate})
+        log.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, total, rate, _fmt_eta((total - step) / rate),
+                 "  ".join(f"{k}={float(v):.4f}" for k, v in sorted(scalars.items())))
+      if step % config.eval_every == 0 or is_last:
+        results = task.evaluate(state, step, workdir)
+        if results:
+          writer.write(step, results)
+          log.info("eval step %d: %s", step, json.dumps({k: float(v) for k, v in results.items()}))
+      if is_ckpt:
+        checkpoint.save(mngr, step, state)
+      if stop.requested:
+        log.warning("%s: checkpoint written at step %d, stopping", stop.signal_name, step)
+        break
+    checkpoint.finish(mngr)
+  except BaseException:
+    failed = True
+    raise
+  finally:
+    _shut_down(mngr, writer, lock, failed)
   return state
