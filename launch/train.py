@@ -41,7 +41,7 @@ def main(argv):
     print(f"stopped at step {int(state.step)} ({stop.signal_name}): checkpoint written in {FLAGS.workdir}; run "
           "the same command to resume", flush=True)
     sys.exit(128 + stop.signum)
-  print(f"done: samples, metrics.jsonl and checkpoints are in {FLAGS.workdir}")
+  print(f"done: {int(state.step)} steps; metrics.jsonl, checkpoints and pictures are in {FLAGS.workdir}")
 
 
 if __name__ == "__main__":

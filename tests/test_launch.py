@@ -50,6 +50,10 @@ def test_a_second_run_loads_the_compiled_step_from_the_cache(tmp_path):
   hits = [r.stderr.count("Persistent compilation cache hit") for r in runs]
   assert misses[0] >= 3 and hits[0] == 0  # init, train step, sampler, ... compiled and written
   assert misses[1] == 0 and hits[1] == misses[0]  # every one of them loaded by the second run
+  # The start says what it is doing, and that the second run's step came from the cache.
+  for line in ("data: ring8 ready in", "model: g ", "compiling the train step", "first step in"):
+    assert all(line in r.stderr for r in runs), line
+  assert "(step compiled)" in runs[0].stderr and "(step loaded from the compilation cache)" in runs[1].stderr
 
 
 def test_benchmark_prints_one_json_line():

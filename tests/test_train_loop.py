@@ -157,3 +157,21 @@ def test_nan_loss_stops_with_a_clear_error(tmp_path):
   c.g_optimizer.learning_rate = float("nan")
   with pytest.raises(errors.DivergedError, match="non-finite metrics at step 5"):
     loop.train_and_evaluate(c, str(tmp_path))
+
+
+def test_param_counts_name_each_network():
+  import optax  # pylint: disable=g-import-not-at-top
+
+  from gans import losses  # pylint: disable=g-import-not-at-top
+  from gans.models import classifiers  # pylint: disable=g-import-not-at-top
+  from gans.models.gan import mlp  # pylint: disable=g-import-not-at-top
+  from gans.train import classifier_step, gan_step  # pylint: disable=g-import-not-at-top
+  spec = gan_step.GANSpec(generator=mlp.Generator(out_shape=(2,), hidden=(16,)), discriminator=mlp.Discriminator(
+      hidden=(8,)), g_tx=optax.adam(1e-3), d_tx=optax.adam(1e-3), loss=losses.get_loss("nsgan"), z_dim=4, ema_decay=0.9)
+  state = jax.eval_shape(lambda: gan_step.init_state(spec, jax.random.key(0), (2,)))
+  # G: 4*16 + 16 + 16*2 + 2; D: 2*8 + 8 + 8*1 + 1 (the EMA copy and Adam's moments are not counted)
+  assert loop.param_counts(state) == {"g": 114, "d": 33}
+  lenet = classifiers.create("lenet5", num_classes=10, head="dense")
+  cspec = classifier_step.ClassifierSpec(model=lenet, tx=optax.sgd(0.1), num_classes=10, ema_decay=0.9)
+  cstate = jax.eval_shape(lambda: classifier_step.init_state(cspec, jax.random.key(0), (28, 28, 1)))
+  assert loop.param_counts(cstate) == {"params": 60_850}  # LeNet-5 with a dense head, as configs/lenet5_*

@@ -127,6 +127,29 @@ def _shut_down(mngr, writer, lock, failed: bool) -> None:
     raise errors[0]
 
 
+def param_counts(state) -> dict[str, int]:
+  """Trainable parameters of a state by network: the leaves under a `params` field, grouped by the field
+  that holds them (a GAN's `g` and `d`; a classifier's `params`); moving averages and optimizer state excluded."""
+  counts = {}
+  for path, leaf in jax.tree_util.tree_leaves_with_path(state):
+    names = [getattr(k, "name", getattr(k, "key", None)) for k in path]
+    if "params" in names and not {"opt_state", "ema", "g_ema", "extra"} & set(map(str, names)):
+      owner = str(names[names.index("params") - 1]) if names.index("params") else "params"
+      counts[owner] = counts.get(owner, 0) + int(np.prod(leaf.shape))
+  return counts
+
+
+_cache_hits = [0]  # persistent-compilation-cache hits in this process
+
+
+def _count_cache_hit(event: str, **kwargs):
+  if event == "/jax/compilation_cache/cache_hits":
+    _cache_hits[0] += 1
+
+
+jax.monitoring.register_event_listener(_count_cache_hit)
+
+
 def train_and_evaluate(config: ConfigDict, workdir: str, *, restore_step: int | None = None,
                        allow_config_change: bool = False, stop: workdir_lib.StopOnSignal | None = None):
   """Trains `config` in `workdir`, resuming from its newest intact checkpoint (or `restore_step`).
@@ -146,10 +169,14 @@ def train_and_evaluate(config: ConfigDict, workdir: str, *, restore_step: int | 
   failed = False
   try:
     mesh = parallel.mesh_from_config(config)
-    data = pipeline.data_spec(config)
+    t0 = time.time()
+    data = pipeline.data_spec(config)  # prepares the dataset the first time
+    log.info("data: %s ready in %.1f s (%s training examples of shape %s)", config.dataset, time.time() - t0,
+             f"{data.num_examples:,}" if data.num_examples else "streamed", data.shape)
     task = create_task(config, data, mesh)
     init_rng, step_rng = jax.random.split(jax.random.key(config.seed))
     sharded = shard_task(task, mesh, config, init_rng)
+    log.info("model: %s parameters", ", ".join(f"{k} {n:,}" for k, n in param_counts(sharded.abstract_state).items()))
 
     # --- state: resume from the newest intact checkpoint, else initialise on the mesh
     mngr = checkpoint.manager(workdir)
@@ -176,9 +203,18 @@ def train_and_evaluate(config: ConfigDict, workdir: str, *, restore_step: int | 
 
     # --- loop; `finite` is on device: every metric finite since step `checked`
     t_last, step_last, checked = time.time(), start, start
+    t_first = step_first = None  # after the first step: the ETA's rate counts from there (compiles excluded)
     finite = jax.numpy.bool_(True)
     for step in range(start + 1, total + 1):
-      state, metrics = train_step(state, next(batches), step_rng)
+      if t_first is None:
+        log.info("compiling the train step ...")
+        hits = _cache_hits[0]
+        state, metrics = jax.block_until_ready(train_step(state, next(batches), step_rng))
+        log.info("first step in %.1f s (%s)", time.time() - t_last,
+                 "step loaded from the compilation cache" if _cache_hits[0] > hits else "step compiled")
+        t_first, step_first = time.time(), step
+      else:
+        state, metrics = train_step(state, next(batches), step_rng)
       finite = _accumulate_finite(finite, metrics)
       checkpoint.poll(mngr)
       is_last = step == total or stop.requested
@@ -195,7 +231,9 @@ def train_and_evaluate(config: ConfigDict, workdir: str, *, restore_step: int | 
         rate = (step - step_last) / max(now - t_last, 1e-9)
         t_last, step_last = now, step
         writer.write(step, {**scalars, "steps_per_sec": rate})
-        log.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, total, rate, _fmt_eta((total - step) / rate),
+        # ETA from the rate since the first step (evaluations and checkpoints included), not the last window's
+        overall = (step - step_first) / (now - t_first) if step > step_first else rate
+        log.info("step %d/%d  %.2f steps/s  ETA %s  %s", step, total, rate, _fmt_eta((total - step) / overall),
                  "  ".join(f"{k}={float(v):.4f}" for k, v in sorted(scalars.items())))
       if step % config.eval_every == 0 or is_last:
         results = task.evaluate(state, step, workdir)
