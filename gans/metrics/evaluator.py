@@ -127,7 +127,8 @@ def _generator_mode(state, use_ema: bool) -> tuple[object, str]:
   return state.replace(g_ema=None), "raw" + (" (no EMA kept)" if use_ema else "")
 
 
-def _image_metrics(feats: np.ndarray, logits: np.ndarray, ref: dict, classifier: bool, seed: int) -> dict:
+def _image_metrics(feats: np.ndarray, logits: np.ndarray, ref: dict, classifier: bool, seed: int,
+                   kid_subsets: int = 100) -> dict:
   """Frechet distance, (Inception or classifier) score, KID, precision/recall, density/coverage."""
   fd_name, score_name = ("fcd", "classifier_score") if classifier else ("fid", "is")
   num, real = len(feats), ref["features"]
@@ -138,7 +139,7 @@ def _image_metrics(feats: np.ndarray, logits: np.ndarray, ref: dict, classifier:
   out = {fd_name: stats.frechet_distance(f64.mean(0), np.cov(f64, rowvar=False), ref["mu"], ref["sigma"])}
   out[score_name], out[f"{score_name}_std"] = stats.inception_score(_softmax(logits), splits=min(10, num))
   out[f"{score_name}_real"] = float(ref["is_mean"])
-  out["kid"], out["kid_std"] = stats.kernel_inception_distance(feats, real, seed=seed)
+  out["kid"], out["kid_std"] = stats.kernel_inception_distance(feats, real, num_subsets=kid_subsets, seed=seed)
   m = min(num, len(real))  # equal set sizes for the k-NN metrics
   if m < len(real):
     real = real[np.sort(np.random.default_rng(seed).choice(len(real), m, replace=False))]
@@ -155,7 +156,7 @@ def default_cache_dir(config: ConfigDict, workdir: str) -> str:
 def evaluate_state(config: ConfigDict, task, state, num: int | None = None,
                    extractor: str | features_lib.Extractor = "inception_fid", reference_split: str = "test",
                    use_ema: bool = True, seed: int = 0, weights: str | None = None,
-                   cache_dir: str = ".") -> dict:
+                   cache_dir: str = ".", kid_subsets: int = 100) -> dict:
   """Metrics of a GAN state: `task` is the run's sampler (`sample(state, num, seed)`), `state` its train
   state; `ref_stats/` go to `cache_dir`. `gans.runs.evaluate_workdir` evaluates a trained workdir.
 
@@ -171,6 +172,7 @@ def evaluate_state(config: ConfigDict, task, state, num: int | None = None,
     seed: seed of the latent codes (and of the KID / real-subset draws).
     weights: FID Inception weights file (else $GANS_FID_WEIGHTS).
     cache_dir: where `ref_stats/` goes.
+    kid_subsets: KID's random subsets (100 as Binkowski et al.; fewer make evaluations during training cheap).
   """
   toy_data = config.dataset in toy.MIXTURES
   num = num or (TOY_NUM if toy_data else IMAGE_NUM)
@@ -197,7 +199,7 @@ def evaluate_state(config: ConfigDict, task, state, num: int | None = None,
   if list(fake.shape[1:]) != ref_protocol["image_shape"]:
     raise UserError(f"samples {fake.shape[1:]} and {reference_split} images "
                     f"{tuple(ref_protocol['image_shape'])} differ in shape")
-  result = _image_metrics(*ext(fake), ref, ext.name == "classifier", seed)
+  result = _image_metrics(*ext(fake), ref, ext.name == "classifier", seed, kid_subsets)
   m = min(num, ref_protocol["num_real"])
   protocol.update(
       extractor=ext.protocol, samples="quantized to uint8: round((x + 1) * 127.5)",
@@ -205,7 +207,7 @@ def evaluate_state(config: ConfigDict, task, state, num: int | None = None,
       reference_cache=path,
       frechet="all samples vs the whole split, ddof=1 covariances, eps=1e-6 * I added to both if one is "
               "near-singular",
-      score_splits=min(10, num), kid="cubic polynomial kernel, 100 subsets of min(1000, n)",
+      score_splits=min(10, num), kid=f"cubic polynomial kernel, {kid_subsets} subsets of min(1000, n)",
       precision_recall=f"k=3, {m} vs {m}", density_coverage=f"k=5, {m} vs {m}")
   result["protocol"] = protocol
   return result

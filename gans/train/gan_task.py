@@ -102,7 +102,8 @@ class GANTask:
       self._extractor = features.get_extractor(self.config.eval_extractor)
     result = evaluator.evaluate_state(self.config, self, state, self.config.get("eval_num_samples", 2000),
                                       self._extractor, seed=self.config.seed + 2,
-                                      cache_dir=evaluator.default_cache_dir(self.config, workdir))
+                                      cache_dir=evaluator.default_cache_dir(self.config, workdir),
+                                      kid_subsets=self.config.get("eval_kid_subsets", 100))
     protocol = result.pop("protocol")
     if jax.process_index() == 0:
       with open(os.path.join(workdir, "eval_protocol.json"), "w") as f:
