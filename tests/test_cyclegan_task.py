@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import cyclegan_fashion_mnist
+from configs import common, cyclegan_fashion_mnist
 from gans import parallel
 from gans.data import pipeline
 from gans.errors import UserError
@@ -124,3 +124,19 @@ def test_two_step_run_evaluates_and_translates(tiny, tmp_path):
   assert out.shape == (28, 28, 1) and out.dtype == np.uint8
   with pytest.raises(UserError, match=r"translates images \[H, W, 1\]"):
     task.translate(state, np.zeros((28, 28, 3), np.uint8))
+
+
+def test_evaluation_with_a_classifier_scores_translations_in_the_target_class(tiny, tmp_path):
+  config, task = tiny
+  c = common.classifier_config()
+  c.model = {"name": "lenet5", "head": "dense"}
+  c.optimizer = common.optimizer("adam", 2e-3)
+  c.update(dict(total_steps=1, batch_size=32, log_every=1, eval_every=1, checkpoint_every=1, num_devices=1,
+                eval_split="test[:64]", eval_batch_size=32, preprocess="value_range(-1,1)"))
+  loop.train_and_evaluate(c, str(tmp_path / "lenet"))
+  scored = config.copy_and_resolve_references()
+  scored.eval_classifier = str(tmp_path / "lenet")
+  with_classifier = loop.create_task(scored, pipeline.data_spec(scored), parallel.mesh_from_config(scored))
+  results = with_classifier.evaluate(task.init(jax.random.key(0)), 1, str(tmp_path / "cyclegan"))
+  assert 0 <= results["a_to_b_accuracy"] <= 1 and 0 <= results["b_to_a_accuracy"] <= 1
+  assert {"cycle_l1_a", "cycle_l1_b"} <= set(results)

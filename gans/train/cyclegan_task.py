@@ -12,11 +12,12 @@ decaying linearly to 0 (sec. 7.1; `half_then_linear`).
 
 Domains (`config.domains`): examples of class `a_label` from the split `a_split` (the first half of the train
 split) and of class `b_label` from `b_split` (the second half), so no image has a counterpart in the other
-domain; each step draws its batch
-of each domain uniformly (with replacement) from `fold_in(rng, step)`, so the pipeline's own batch is not used.
+domain; each step draws its batch of each domain uniformly (with replacement) from `fold_in(rng, step)`, so the
+pipeline's own batch is not used.
 
 Evaluation on `eval_split` (test): with `eval_classifier` (a classifier workdir), the fraction of translated test
-images of each domain the classifier puts in the other domain's class; always the cycle L1 error (images in
+images of each domain (resized back to the dataset's size) that the classifier puts in the other domain's class;
+always the cycle L1 error (images in
 [-1, 1]); a picture of a | G_AB(a) | G_BA(G_AB(a)) and b | G_BA(b) | G_AB(G_BA(b)) rows.
 """
 import dataclasses
@@ -33,7 +34,7 @@ from absl import logging
 from ml_collections import ConfigDict
 
 from gans import visualize
-from gans.data import eval_input, pipeline
+from gans.data import eval_input, pipeline, sources
 from gans.errors import UserError
 from gans.metrics import features
 from gans.models import translation
@@ -299,7 +300,10 @@ class CycleGANTask:
     results = {"cycle_l1_a": float(np.abs(a_back - a).mean()), "cycle_l1_b": float(np.abs(b_back - b).mean())}
     if self.config.eval_classifier:
       classifier = features.get_extractor(f"classifier:{self.config.eval_classifier}")
+      native = sources.get_builder(self.config.dataset, self.config.get("data_dir")).info.features["image"].shape
       for key, images, label in (("a_to_b", a_to_b, d.b_label), ("b_to_a", b_to_a, d.a_label)):
+        if images.shape[1:3] != native[:2]:  # back to the dataset's size, which the classifier was trained on
+          images = jax.image.resize(images, (len(images), *native[:2], images.shape[-1]), "linear", antialias=True)
         _, logits = classifier(features.to_uint8(images))
         results[f"{key}_accuracy"] = float(np.mean(np.argmax(logits, -1) == label))
     elif step >= self.config.total_steps:
