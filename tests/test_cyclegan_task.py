@@ -99,14 +99,16 @@ def test_domains_are_the_two_classes_from_disjoint_splits(tiny):
 
 
 def test_resume_is_exact_with_the_pools_in_the_state(tiny):
-  _, task = tiny
-  rng = jax.random.key(3)
-  step = task.step.jit()
-  state = task.init(rng)
-  two, _ = step(step(state, None, rng)[0], None, rng)
-  one, _ = step(state, None, rng)
-  restored = jax.tree.map(jnp.asarray, jax.device_get(one))  # as a checkpoint round trip gives it back
-  resumed, _ = step(restored, None, rng)
+  config, task = tiny
+  rng = jax.random.key(config.seed)
+  # The loop's own jitted step (it donates the state, so each run starts from a fresh copy); the 2-step run
+  # below then finds it in the compilation cache.
+  sharded = loop.shard_task(task, parallel.mesh_from_config(config), config, rng)
+  state = jax.device_get(sharded.init(rng))
+  fresh = lambda tree: jax.tree.map(jnp.asarray, tree)  # as a checkpoint round trip gives it back
+  two, _ = sharded.step(sharded.step(fresh(state), None, rng)[0], None, rng)
+  one = jax.device_get(sharded.step(fresh(state), None, rng)[0])
+  resumed, _ = sharded.step(fresh(one), None, rng)
   for x, y in zip(jax.tree.leaves(two), jax.tree.leaves(resumed)):
     np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
   assert int(two.pool_count["A"]) == 3 and int(one.pool_count["A"]) == 2  # batch 2, pool 3: full after step 2
