@@ -25,6 +25,13 @@ VARIANTS = {
     **{v: ("ring8", "fashion_mnist") for v in ("cgan", "acgan", "infogan", "sgan")},
 }
 CLASSIFIERS = ("airbench", "densenet121", "lenet5", "mobilenet_v2", "resnet18", "resnet20", "vgg11")
+# One config per experiment of the other training families (and dataset-specific classifiers): (task, dataset).
+EXPERIMENTS = {
+    **{f"{f}_fashion_mnist": (f, "fashion_mnist") for f in ("lapgan", "progan", "stylegan2")},
+    **{f"{f}_stacked_mnist": (t, "stacked_mnist") for f, t in (("dcgan", "gan"), ("pacgan", "gan"),
+                                                                ("progan", "progan"), ("stylegan2", "stylegan2"))},
+    "lenet5_mnist_5k": ("classifier", "mnist_5k"),
+}
 
 
 def _cases():
@@ -34,7 +41,7 @@ def _cases():
 
 
 def test_the_config_files_are_the_variants_and_the_classifiers():
-  assert NAMES == sorted([*VARIANTS, *(f"{m}_fashion_mnist" for m in CLASSIFIERS)])
+  assert NAMES == sorted([*VARIANTS, *(f"{m}_fashion_mnist" for m in CLASSIFIERS), *EXPERIMENTS])
 
 
 @pytest.mark.parametrize("name,dataset", list(_cases()))
@@ -48,6 +55,8 @@ def test_config_builds_with_the_contract_keys(name, dataset):
     assert tuple(module.DATASETS) == VARIANTS[name]
     assert (c.dataset, c.experiment) == (dataset, f"{name}_{dataset}")
     assert c.variant in ("unconditional", "cgan", "acgan", "infogan", "sgan") and "aux" not in c
+  elif name in EXPERIMENTS:
+    assert (c.task, c.dataset, c.experiment) == (*EXPERIMENTS[name], name)
   else:
     assert (c.dataset, c.experiment, c.task) == ("fashion_mnist", name, "classifier")
 

@@ -139,11 +139,12 @@ class GrowingStep:
   def jit(self, **jit_kwargs) -> "GrowingStep":
     return GrowingStep(self.spec, functools.partial(jax.jit, **jit_kwargs))
 
-  def compile(self, state, batch, rng) -> tuple[Callable, float]:
-    """The step of the state's current resolution compiled, and its FLOPs (later resolutions cost more)."""
-    compiled = self.for_lod(self.spec.schedule.lod(int(jax.device_get(state.step)))).lower(state, batch,
-                                                                                            rng).compile()
-    return compiled, flops(compiled)
+  def compile(self, state, batch, rng) -> tuple["GrowingStep", float]:
+    """For a jitted step: this step with every resolution's step compiled, and the FLOPs of one step at the
+    full resolution (the most expensive)."""
+    compiled = {lod: self.for_lod(lod).lower(state, batch, rng).compile()
+                for lod in range(self.spec.schedule.max_lod + 1)}
+    return GrowingStep(self.spec, cache=compiled), flops(compiled[0])
 
 
 def build_spec(config: ConfigDict, data: DataSpec) -> ProGANSpec:
