@@ -113,7 +113,7 @@ def train_step(spec: ProGANSpec, lod: int, state: GANState, batch: dict, rng: ja
       state.g.params)
   updates, g_opt = spec.g_tx.update(grads, state.g.opt_state, state.g.params)
   g = NetState(optax.apply_updates(state.g.params, updates), {}, g_opt)
-  g_ema = optax.incremental_update(g.params, state.g_ema, 1.0 - spec.ema_decay)
+  g_ema = optax.incremental_update(g.params, state.g_ema, 1.0 - spec.ema_decay) if spec.ema_decay else None
   metrics = {"d_loss": loss_d, "g_loss": loss_g, "alpha": alpha, "resolution": jnp.float32(real.shape[1]),
              **metrics}
   return state.replace(step=state.step + 1, g=g, d=d, g_ema=g_ema), metrics
