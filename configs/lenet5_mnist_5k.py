@@ -5,6 +5,10 @@ Stacked-MNIST mode count (`gans.metrics.stacked_mnist`), which classifies each c
 
 28x28 edge-padded to 32x32 by the model, ReLU, a dense output; AdamW 2e-3 (weight decay 0.05), 100 warmup
 steps then cosine, batch 128, 2-pixel random shifts, label smoothing 0.1, 2,000 steps (64 epochs).
+
+Result (2026-12-06, 2-core CPU shared with other jobs, load ~20): 96.6% test top-1 on the 1,000 test digits
+(seed 0, 15 min wall). On 26,000 Stacked-MNIST images stacked from real test digits it labels 96.6% of the
+channels right and counts 1,000 modes, KL to uniform 0.023 (the true labels: 0.020).
 """
 from configs import common
 
