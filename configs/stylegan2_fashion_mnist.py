@@ -2,7 +2,7 @@
 loss, style mixing 0.9, lazy R1 every 16 steps and path-length regularisation every 4 (weight 2),
 Adam(0.002, 0, 0.99) corrected for the lazy updates (app. B), EMA of G (half-life 10k images, as
 stylegan2-ada's ema_kimg = batch * 10 / 32). R1 gamma 0.01 and a 2-layer mapping network as stylegan2-ada's
-CIFAR-10 setting (`--cfg=cifar`); 64 feature maps at every resolution.
+CIFAR-10 setting (`--cfg=cifar`); 32 feature maps at every resolution (the paper: 512 at 32x32).
 
   python -m launch.train --config configs/stylegan2_fashion_mnist.py --workdir workdirs/stylegan2_fashion_mnist
   python -m launch.sample --workdir workdirs/stylegan2_fashion_mnist --out samples.png
@@ -22,7 +22,7 @@ def stylegan2_config(experiment: str, dataset: str) -> ml_collections.ConfigDict
   c.log_every = 100
   c.eval_every = c.checkpoint_every = 2_000
   # stylegan2's options (gans.models.gan.stylegan2): channel_base = fmaps * 32768, capped at cmax.
-  c.model = ml_collections.ConfigDict({"name": "stylegan2", "map": 2, "fmaps": 0.0625, "cmax": 64, "mbstd": 4,
+  c.model = ml_collections.ConfigDict({"name": "stylegan2", "map": 2, "fmaps": 0.03125, "cmax": 32, "mbstd": 4,
                                        "architecture": "resnet", "z_dim": 128, "w_dim": 128})
   c.stylegan2 = ml_collections.ConfigDict({
       "r1_gamma": 0.01, "r1_interval": 16, "pl_weight": 2.0, "pl_interval": 4, "pl_batch_shrink": 2,
