@@ -25,6 +25,13 @@ VARIANTS = {
     **{v: ("ring8", "fashion_mnist") for v in ("cgan", "acgan", "infogan", "sgan")},
 }
 CLASSIFIERS = ("airbench", "densenet121", "lenet5", "mobilenet_v2", "resnet18", "resnet20", "vgg11")
+# Some experiments of the other training families: (task, dataset).
+EXPERIMENTS = {
+    **{f"{f}_fashion_mnist": (f, "fashion_mnist") for f in ("lapgan", "progan", "stylegan2")},
+    **{f"{f}_stacked_mnist": (t, "stacked_mnist") for f, t in (("dcgan", "gan"), ("pacgan", "gan"),
+                                                                ("progan", "progan"), ("stylegan2", "stylegan2"))},
+    "lenet5_mnist_5k": ("classifier", "mnist_5k"),
+}
 
 
 def _cases():
@@ -55,6 +62,8 @@ def test_config_builds_with_the_contract_keys(name, dataset):
     assert c.experiment == name and c.task in TASKS
     if name in {f"{m}_fashion_mnist" for m in CLASSIFIERS}:
       assert (c.dataset, c.task) == ("fashion_mnist", "classifier")
+    if name in EXPERIMENTS:
+      assert (c.task, c.dataset) == EXPERIMENTS[name]
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

@@ -1,4 +1,4 @@
-"""Input pipelines: tfds image datasets and 2-D toy mixtures as global sharded batches.
+"""Input pipelines: tfds image datasets, Stacked MNIST and 2-D toy mixtures as global sharded batches.
 
 Data order is a pure function of (seed, step): every epoch is shuffled with its own seed and a run
 resumed at step s skips straight to example s * batch_size of the stream. So a run killed at any
@@ -13,7 +13,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from gans import parallel
-from gans.data import preprocess, sources, toy
+from gans.data import preprocess, sources, stacked_mnist, toy
 from gans.errors import UserError
 
 tf.config.set_visible_devices([], "GPU")  # TensorFlow only feeds data; accelerators are JAX's
@@ -79,10 +79,28 @@ def _toy_batches(name, seed, global_batch, start_step):
     step += 1
 
 
+def _stacked_mnist_batches(config, global_batch, start_step):
+  """Stacked MNIST batches drawn per step (`gans.data.stacked_mnist`), preprocessed with key (seed, step)."""
+  digits = stacked_mnist.source_digits(config.get("data_dir"))
+  op = tf.function(preprocess.build(preprocess_spec(config, stacked_mnist.SHAPE)))
+  lo = jax.process_index() * (global_batch // jax.process_count())
+  hi = lo + global_batch // jax.process_count()
+  step = start_step
+  while True:
+    images, modes = stacked_mnist.sample_batch(digits, config.seed, step, global_batch)
+    key = tf.constant([config.seed, step], tf.int64)
+    yield {"image": op(tf.constant(images[lo:hi]), key).numpy(), "label": modes[lo:hi]}
+    step += 1
+
+
 def data_spec(config) -> DataSpec:
   """Shape of one preprocessed example and the number of classes of `config.dataset`."""
   if config.dataset in toy.MIXTURES:
     return DataSpec((2,), len(toy.modes(config.dataset)), 0)
+  if config.dataset == stacked_mnist.NAME:
+    op = preprocess.build(preprocess_spec(config, stacked_mnist.SHAPE))
+    return DataSpec(preprocess.output_shape(op, stacked_mnist.SHAPE), stacked_mnist.NUM_MODES,
+                    len(stacked_mnist.source_digits(config.get("data_dir"))[0]))
   builder = sources.get_builder(config.dataset, config.get("data_dir"))
   shape = builder.info.features["image"].shape
   example_shape = preprocess.output_shape(preprocess.build(preprocess_spec(config, shape)), shape)
@@ -99,6 +117,8 @@ def train_batches(config, mesh, global_batch: int, start_step: int = 0,
   local_batch = parallel.check_batch_size(global_batch, mesh)
   if config.dataset in toy.MIXTURES:
     local = _toy_batches(config.dataset, config.seed, global_batch, start_step)
+  elif config.dataset == stacked_mnist.NAME:
+    local = _stacked_mnist_batches(config, global_batch, start_step)
   else:
     ds = _image_dataset(config, split, local_batch, start_step)
     local = ds.as_numpy_iterator()

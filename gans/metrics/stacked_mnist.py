@@ -1,0 +1,60 @@
+"""Stacked-MNIST mode count (Metz et al. 2017, sec. 3.3.2; Lin et al. 2018, sec. 5.2, Table 3): a digit
+classifier labels each colour channel of every sample; the digit triple is the sample's mode (of 1,000).
+Reported: the number of modes hit (at least one sample) and KL(generated mode histogram || uniform), from
+26,000 samples in PacGAN's protocol.
+"""
+from typing import Callable
+
+import numpy as np
+
+from gans.errors import UserError
+from gans.metrics import features
+
+NUM_MODES = 1000
+NUM_SAMPLES = 26_000  # Lin et al. 2018, sec. 5.2
+
+
+def mode_histogram(digits: np.ndarray) -> np.ndarray:
+  """Counts [1000] of the digit triples [N, 3] (mode = 100 d_R + 10 d_G + d_B)."""
+  digits = np.asarray(digits)
+  if digits.ndim != 2 or digits.shape[1] != 3 or digits.min(initial=0) < 0 or digits.max(initial=0) > 9:
+    raise UserError(f"mode_histogram takes digits [N, 3] in 0..9, got shape {digits.shape}")
+  return np.bincount(100 * digits[:, 0] + 10 * digits[:, 1] + digits[:, 2], minlength=NUM_MODES)
+
+
+def kl_to_uniform(counts: np.ndarray) -> float:
+  """KL(p || uniform) = sum_k p_k log(p_k K) of the histogram `counts` over K modes (0 log 0 = 0)."""
+  counts = np.asarray(counts, np.float64)
+  p = counts / counts.sum()
+  nonzero = p > 0
+  return float(np.sum(p[nonzero] * np.log(p[nonzero] * len(counts))))
+
+
+def classify_channels(samples: np.ndarray, classify: Callable[[np.ndarray], np.ndarray],
+                      chunk: int = 2000) -> np.ndarray:
+  """Digits [N, 3] of float samples [N, H, W, 3] in [-1, 1]: `classify` maps uint8 one-channel images
+  [n, H, W, 1] to logits [n, 10]."""
+  samples = np.asarray(samples)
+  if samples.ndim != 4 or samples.shape[-1] != 3:
+    raise UserError(f"stacked MNIST samples are [N, H, W, 3] images, got shape {samples.shape}")
+  digits = np.zeros((len(samples), 3), np.int64)
+  for i in range(0, len(samples), chunk):
+    images = features.to_uint8(samples[i:i + chunk])
+    for c in range(3):
+      digits[i:i + chunk, c] = np.argmax(classify(images[..., c:c + 1]), axis=-1)
+  return digits
+
+
+def mode_count(samples: np.ndarray, classify: Callable[[np.ndarray], np.ndarray]) -> dict:
+  """{'modes': modes hit, 'kl': KL(mode histogram || uniform), 'num_samples'} of the samples."""
+  counts = mode_histogram(classify_channels(samples, classify))
+  return {"modes": int(np.count_nonzero(counts)), "kl": kl_to_uniform(counts), "num_samples": len(samples)}
+
+
+def classifier(workdir: str) -> Callable[[np.ndarray], np.ndarray]:
+  """The logits function of the digit classifier trained in `workdir` (e.g. configs/lenet5_mnist_5k.py)."""
+  extractor = features.classifier_extractor(workdir)
+  if extractor.protocol["trained_on"] != "mnist_5k":
+    raise UserError(f"the mode count needs a digit classifier; {workdir} was trained on "
+                    f"{extractor.protocol['trained_on']}")
+  return lambda images: extractor(images)[1]
