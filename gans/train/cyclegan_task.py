@@ -17,7 +17,8 @@ pipeline's own batch is not used.
 
 Evaluation on `eval_split` (test): with `eval_classifier` (a classifier workdir), the fraction of translated test
 images of each domain (resized back to the dataset's size) that the classifier puts in the other domain's class;
-always the cycle L1 error (images in [-1, 1]); a picture of a | G_AB(a) | G_BA(G_AB(a)) and b | G_BA(b) | G_AB(G_BA(b)) rows.
+always the cycle L1 error (images in [-1, 1]); a picture of a | G_AB(a) | G_BA(G_AB(a)) and
+b | G_BA(b) | G_AB(G_BA(b)) rows.
 """
 import dataclasses
 import functools
