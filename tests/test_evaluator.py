@@ -257,3 +257,14 @@ def test_shipped_classifier_round_trip(classifier_dir, classifier_ext, data_dir,
     features.shipped_extractor("digits", str(tmp_path))
   with pytest.raises(UserError, match="no shipped classifier 'nope'; shipped: digits"):
     features.shipped_extractor("nope", str(tmp_path))
+
+
+@pytest.mark.parametrize("name, accuracy", [("mnist_5k", 0.966), ("fashion_mnist", 0.9133)])
+def test_the_shipped_classifiers_reach_their_recorded_test_accuracy(name, accuracy, data_dir):
+  """The files in gans/metrics/weights load offline and classify the test split as their descriptions say."""
+  ext = features.shipped_extractor(name)
+  test = sources.get_builder(name, data_dir).as_dataset(split="test", batch_size=-1)
+  _, logits = ext(np.asarray(test["image"]))
+  assert np.mean(logits.argmax(-1) == np.asarray(test["label"])) == pytest.approx(accuracy, abs=1e-4)
+  assert features.default_extractor(name) == f"shipped:{name}" and features.default_extractor("ring8") == (
+      "inception_fid")

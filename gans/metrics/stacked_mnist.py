@@ -51,10 +51,11 @@ def mode_count(samples: np.ndarray, classify: Callable[[np.ndarray], np.ndarray]
   return {"modes": int(np.count_nonzero(counts)), "kl": kl_to_uniform(counts), "num_samples": len(samples)}
 
 
-def classifier(workdir: str) -> Callable[[np.ndarray], np.ndarray]:
-  """The logits function of the digit classifier trained in `workdir` (e.g. configs/lenet5_mnist_5k.py)."""
-  extractor = features.classifier_extractor(workdir)
-  if extractor.protocol["trained_on"] != "mnist_5k":
-    raise UserError(f"the mode count needs a digit classifier; {workdir} was trained on "
-                    f"{extractor.protocol['trained_on']}")
+def classifier(name: str = "shipped:mnist_5k") -> Callable[[np.ndarray], np.ndarray]:
+  """The logits function of a digit classifier: an extractor name (`shipped:mnist_5k`, the LeNet-5 the library
+  ships, or `classifier:<workdir>`) or the workdir of a run trained on mnist_5k (configs/lenet5_mnist_5k.py)."""
+  extractor = features.get_extractor(name if ":" in name else f"classifier:{name}")
+  if extractor.protocol.get("trained_on") != "mnist_5k":
+    raise UserError(f"the mode count needs a digit classifier; {name} was trained on "
+                    f"{extractor.protocol.get('trained_on')}")
   return lambda images: extractor(images)[1]
