@@ -1,7 +1,8 @@
 """Draws samples from a trained generator: `python -m launch.sample --workdir DIR --num N --out FILE.npz`.
 
 Writes `samples` (float32; images [N,H,W,C] in [-1, 1], 2-D toy data [N,2]) and, for conditional models,
-`labels`. Uses the EMA generator when the run kept one.
+`labels`. Uses the EMA generator when the run kept one (with standing statistics when its config asks).
+`--truncation T` draws z from the normal truncated to [-T, T] (Brock et al. 2019, sec. 3.1).
 """
 import os
 
@@ -16,6 +17,7 @@ flags.DEFINE_string("out", None, "Output .npz file.")
 flags.DEFINE_integer("seed", 0, "Seed for the latent codes.")
 flags.DEFINE_list("labels", None, "Class labels for conditional models (one, or one per sample); default: "
                   "0, 1, ..., K-1 repeated. For InfoGAN, the categorical code.")
+flags.DEFINE_float("truncation", None, "Truncation trick: z resampled until every entry lies in [-T, T].")
 flags.DEFINE_string("png", None, "Also save the first 64 samples as a PNG grid (or scatter plot) here.")
 flags.mark_flags_as_required(["workdir", "out"])
 FLAGS = flags.FLAGS
@@ -45,7 +47,8 @@ def main(argv):
       raise UserError(f"--labels needs one label or --num={FLAGS.num} of them, got {len(labels)}")
   elif task.conditional:  # labels cycle through the classes
     labels = np.arange(FLAGS.num, dtype=np.int32) % task.num_labels
-  samples = task.sample(state, FLAGS.num, FLAGS.seed, labels=labels)
+  options = {} if FLAGS.truncation is None else {"truncation": FLAGS.truncation}
+  samples = task.sample(state, FLAGS.num, FLAGS.seed, labels=labels, **options)
   os.makedirs(os.path.dirname(os.path.abspath(FLAGS.out)), exist_ok=True)
   np.savez(FLAGS.out, samples=samples, **({} if labels is None else {"labels": labels}))
   if FLAGS.png:
