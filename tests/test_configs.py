@@ -25,6 +25,8 @@ VARIANTS = {
     **{v: ("ring8", "fashion_mnist") for v in ("cgan", "acgan", "infogan", "sgan")},
 }
 CLASSIFIERS = ("airbench", "densenet121", "lenet5", "mobilenet_v2", "resnet18", "resnet20", "vgg11")
+# Single-dataset experiments of other tasks: config name -> task.
+EXPERIMENTS = {"biggan_fashion_mnist": "gan", "sagan_fashion_mnist": "gan", "icgan_fashion_mnist": "icgan"}
 
 
 def _cases():
@@ -34,7 +36,7 @@ def _cases():
 
 
 def test_the_config_files_are_the_variants_and_the_classifiers():
-  assert NAMES == sorted([*VARIANTS, *(f"{m}_fashion_mnist" for m in CLASSIFIERS)])
+  assert NAMES == sorted([*VARIANTS, *(f"{m}_fashion_mnist" for m in CLASSIFIERS), *EXPERIMENTS])
 
 
 @pytest.mark.parametrize("name,dataset", list(_cases()))
@@ -49,7 +51,7 @@ def test_config_builds_with_the_contract_keys(name, dataset):
     assert (c.dataset, c.experiment) == (dataset, f"{name}_{dataset}")
     assert c.variant in ("unconditional", "cgan", "acgan", "infogan", "sgan") and "aux" not in c
   else:
-    assert (c.dataset, c.experiment, c.task) == ("fashion_mnist", name, "classifier")
+    assert (c.dataset, c.experiment, c.task) == ("fashion_mnist", name, EXPERIMENTS.get(name, "classifier"))
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
