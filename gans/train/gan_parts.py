@@ -68,7 +68,7 @@ class GANPart:
 
   def augment(self, x: jax.Array, rng: jax.Array) -> jax.Array:
     """A real or generated batch (unpacked examples) just before D sees it in the adversarial terms of D's
-    and G's updates; `rng` is fresh for each batch and update (DiffAugment)."""
+    update (and its penalty) and of G's; `rng` is fresh for each batch and update (DiffAugment)."""
     return x
 
   def heads(self, heads: dict) -> dict:

@@ -8,8 +8,9 @@ Yazici et al. 2019).
 
 What differs between GANs is data in the spec: the loss and penalty (`gans.losses`, `gans.penalties`), the
 variant (`gan_parts.Variant`: conditioning, D heads, auxiliary terms; `gan_variants.py`) and the tricks
-(`gan_parts.GANPart`: `gan_tricks.py`). D may return logits [B] or a dict of heads {'adv', 'class_logits',
-'q', 'features'}.
+(`gan_parts.GANPart`: `gan_tricks.py`); the parts' `augment` hooks transform every real and generated batch D
+sees in the adversarial terms, with a key folded from the update's (DiffAugment). D may return logits [B] or
+a dict of heads {'adv', 'class_logits', 'q', 'features'}.
 """
 import dataclasses
 import functools
