@@ -36,6 +36,7 @@ from gans.train.task import TASKS, WholeStep
 
 @flax.struct.dataclass
 class IcGANState:
+  """The two encoders being trained and the frozen generator they invert."""
   step: jax.Array
   e_z: NetState
   e_y: NetState
@@ -77,13 +78,14 @@ def load_generator(workdir: str, data: DataSpec) -> tuple[GANTask, GANState]:
   config = checkpoint.load_config(workdir)
   if config.get("task", "gan") != "gan":
     raise UserError(f"generator_workdir {workdir} holds a {config.task} run, not a GAN")
-  gan = GANTask(config, pipeline.data_spec(config))
+  gan_data = pipeline.data_spec(config)
+  gan = GANTask(config, gan_data)
   variant = gan.spec.variant
   if not (variant.uses_batch_labels and variant.draws_labels):
     raise UserError(f"icgan inverts a class-conditional GAN (variant cgan or acgan); {workdir} has variant "
                     f"{config.get('variant', 'unconditional')}")
-  if variant.num_labels != data.num_classes or tuple(pipeline.data_spec(config).shape) != tuple(data.shape):
-    raise UserError(f"the generator makes {variant.num_labels} classes of {pipeline.data_spec(config).shape} "
+  if variant.num_labels != data.num_classes or tuple(gan_data.shape) != tuple(data.shape):
+    raise UserError(f"the generator makes {variant.num_labels} classes of {gan_data.shape} "
                     f"images; this config's data has {data.num_classes} classes of {data.shape} (use its dataset, "
                     f"image_size and preprocess)")
   mesh = parallel.make_mesh(1)
