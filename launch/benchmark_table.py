@@ -13,6 +13,7 @@ this machine for the % column; `--peak_gflops` gives a known figure instead.
 """
 import ast
 import glob
+import importlib
 import json
 import os
 import shlex
@@ -38,12 +39,18 @@ def config_datasets(path: str) -> tuple[str, ...]:
   return ()
 
 
+def _needs_a_trained_run(path: str) -> bool:
+  """Whether a config starts from another run it names (IcGAN's `generator_workdir`): not benchmarkable alone."""
+  module = importlib.import_module(f"configs.{os.path.basename(path)[:-3]}")
+  return not config_datasets(path) and bool(module.get_config().get("generator_workdir"))
+
+
 def all_configs(directory: str = "configs") -> list[str]:
   """Every experiment config in `directory` (not common.py), sorted, once per dataset it declares
   (`file.py:dataset`), plus DCGAN on Fashion-MNIST at 64x64."""
   entries = []
   for f in sorted(glob.glob(os.path.join(directory, "*.py"))):
-    if os.path.basename(f) not in ("__init__.py", "common.py"):
+    if os.path.basename(f) not in ("__init__.py", "common.py") and not _needs_a_trained_run(f):
       entries += [f"{f}:{d}" for d in config_datasets(f)] or [f]
   dcgan = os.path.join(directory, "dcgan.py:fashion_mnist")
   return entries + ([f"{dcgan} --config.image_size=64"] if dcgan in entries else [])

@@ -2,7 +2,8 @@
 
 Writes `samples` (float32; images [N,H,W,C] in [-1, 1], 2-D toy data [N,2]) and, for conditional models,
 `labels`, to FILE exactly as named (a directory: DIR/samples.npz). Uses the EMA generator when the run kept
-one. At most `MAX_BYTES` of samples.
+one (with standing statistics when its config asks). `--truncation T` draws z from the normal truncated to
+[-T, T] (Brock et al. 2019, sec. 3.1). At most `MAX_BYTES` of samples.
 """
 import os
 
@@ -17,6 +18,7 @@ flags.DEFINE_string("out", None, "Output .npz file.")
 flags.DEFINE_integer("seed", 0, "Seed for the latent codes.")
 flags.DEFINE_list("labels", None, "Class labels for conditional models (one, or one per sample); default: "
                   "0, 1, ..., K-1 repeated. For InfoGAN, the categorical code.")
+flags.DEFINE_float("truncation", None, "Truncation trick: z resampled until every entry lies in [-T, T].")
 flags.DEFINE_string("png", None, "Also save the first 64 samples as a PNG grid (or scatter plot) here.")
 flags.mark_flags_as_required(["workdir", "out"])
 FLAGS = flags.FLAGS
@@ -55,7 +57,8 @@ def main(argv):
       raise UserError(f"--labels needs one label or --num={FLAGS.num} of them, got {len(labels)}")
   elif task.conditional:  # labels cycle through the classes
     labels = np.arange(FLAGS.num, dtype=np.int32) % task.num_labels
-  samples = task.sample(state, FLAGS.num, FLAGS.seed, labels=labels)
+  options = {} if FLAGS.truncation is None else {"truncation": FLAGS.truncation}
+  samples = task.sample(state, FLAGS.num, FLAGS.seed, labels=labels, **options)
   os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
   with open(out, "wb") as f:  # a file object: np.savez would add ".npz" to a name without it
     np.savez(f, samples=samples, **({} if labels is None else {"labels": labels}))

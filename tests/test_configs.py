@@ -31,6 +31,8 @@ EXPERIMENTS = {
     **{f"{f}_stacked_mnist": (t, "stacked_mnist") for f, t in (("dcgan", "gan"), ("pacgan", "gan"),
                                                                 ("progan", "progan"), ("stylegan2", "stylegan2"))},
     "lenet5_mnist_5k": ("classifier", "mnist_5k"),
+    "biggan_fashion_mnist": ("gan", "fashion_mnist"), "sagan_fashion_mnist": ("gan", "fashion_mnist"),
+    "icgan_fashion_mnist": ("icgan", "fashion_mnist"),
 }
 
 

@@ -181,7 +181,9 @@ def evaluate_state(config: ConfigDict, task, state, num: int | None = None,
   state, mode = _generator_mode(state, use_ema)
   has_bn = bool(jax.tree.leaves(state.g.batch_stats))
   protocol = {"num_generated": num, "seed": seed, "generator": mode,
-              "batchnorm": "inference (running statistics)" if has_bn else "none"}
+              "batchnorm": "none" if not has_bn else (
+                  f"standing statistics of the EMA generator over {config.standing_stats_batches} batches"
+                  if mode == "ema" and config.get("standing_stats_batches", 0) else "inference (running statistics)")}
 
   if toy_data:  # Lin et al. 2018, sec. 5.1
     protocol.update(metric="mode_coverage (PacGAN: high quality within 3 std of the nearest mode)",

@@ -223,7 +223,7 @@ def classifier_extractor(workdir: str, batch_size: int = 200) -> Extractor:
   protocol = {"name": "classifier", "workdir": workdir, "model": config.model.name, "trained_on": config.dataset,
               "step": int(step)}
   return _classifier(model, variables, tuple(data.shape), config.get("eval_preprocess", "value_range(-1,1)"),
-                     config.get("image_size"), f"classifier:{workdir}", protocol, batch_size)
+                     config.get("image_size") or data.shape[0], f"classifier:{workdir}", protocol, batch_size)
 
 
 # --- classifiers shipped with the library: gans/metrics/weights/<name>.safetensors and <name>.json
@@ -285,8 +285,8 @@ def shipped_extractor(name: str, directory: str = SHIPPED_DIR, batch_size: int =
   model = classifiers.from_config(meta["model"], meta["num_classes"])
   protocol = {"name": "classifier", "shipped": name, "model": meta["model"]["name"], "trained_on": meta["trained_on"],
               "experiment": meta["experiment"], "step": meta["step"], "file_sha256": meta["file_sha256"]}
-  return _classifier(model, variables, tuple(meta["image_shape"]), meta["eval_preprocess"], meta["image_size"],
-                     f"shipped:{name}", protocol, batch_size)
+  return _classifier(model, variables, tuple(meta["image_shape"]), meta["eval_preprocess"],
+                     meta["image_size"] or meta["image_shape"][0], f"shipped:{name}", protocol, batch_size)
 
 
 def default_extractor(dataset: str) -> str:

@@ -68,6 +68,11 @@ class GANPart:
     """D's input batch made from (unpacked) examples."""
     return x
 
+  def augment(self, x: jax.Array, rng: jax.Array) -> jax.Array:
+    """A real or generated batch (unpacked examples) just before D sees it in the adversarial terms of D's
+    update (and its penalty) and of G's; `rng` is fresh for each batch and update (DiffAugment)."""
+    return x
+
   def heads(self, heads: dict) -> dict:
     """D's outputs after the network (e.g. SGAN's adversarial logit from the class logits)."""
     return heads

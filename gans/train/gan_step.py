@@ -8,8 +8,9 @@ Yazici et al. 2019).
 
 What differs between GANs is data in the spec: the loss and penalty (`gans.losses`, `gans.penalties`), the
 variant (`gan_parts.Variant`: conditioning, D heads, auxiliary terms; `gan_variants.py`) and the tricks
-(`gan_parts.GANPart`: `gan_tricks.py`). D may return logits [B] or a dict of heads {'adv', 'class_logits',
-'q', 'features'}.
+(`gan_parts.GANPart`: `gan_tricks.py`); the parts' `augment` hooks transform every real and generated batch D
+sees in the adversarial terms, with a key folded from the update's (DiffAugment). D may return logits [B] or
+a dict of heads {'adv', 'class_logits', 'q', 'features'}.
 """
 import dataclasses
 import functools
@@ -96,6 +97,16 @@ def d_input(spec: GANSpec, x):
   return x
 
 
+AUGMENT_STREAM = 0x617567  # folded into an update's rng for the parts' `augment` hooks
+
+
+def augment(spec: GANSpec, x, rng):
+  """The parts' `augment` hooks on a batch D is about to see (identity unless a part augments)."""
+  for i, part in enumerate(spec.parts):
+    x = part.augment(x, jax.random.fold_in(rng, i))
+  return x
+
+
 def _heads(spec: GANSpec, out) -> dict:
   heads = dict(out) if isinstance(out, dict) else {"adv": out}
   for part in spec.parts:
@@ -161,6 +172,10 @@ def _d_update(spec: GANSpec, state: GANState, real, real_labels, rng):
     fake = jax.lax.stop_gradient(fake)
     real_cond = spec.variant.real_cond(real_labels)
 
+    a_rng = jax.random.fold_in(p_rng, AUGMENT_STREAM)
+    real = augment(spec, real, jax.random.fold_in(a_rng, 0))
+    fake = augment(spec, fake, jax.random.fold_in(a_rng, 1))
+
     def loss_fn(params):
       real_h, new_stats = discriminate(spec, params, stats, real, real_cond)
       fake_h, new_stats = discriminate(spec, params, new_stats, fake, cond)
@@ -194,13 +209,14 @@ def _g_update(spec: GANSpec, state: GANState, real, real_labels, rng):
   g, d, extra = state.g, state.d, state.extra
   z, cond, targets = sample_inputs(spec, rng, real.shape[0])
 
-  def grad_fn(params, stats, inputs, _):
+  def grad_fn(params, stats, inputs, rng):
     real, real_labels, z, cond, targets = inputs
     real_cond = spec.variant.real_cond(real_labels)
+    a_rng = jax.random.fold_in(rng, AUGMENT_STREAM)
 
     def loss_fn(params):
       fake, new_stats = apply_generator(spec, params, stats, z, cond, True, extra)
-      fake_h, _ = discriminate(spec, d.params, d.batch_stats, fake, cond)  # D's stats left as they are
+      fake_h, _ = discriminate(spec, d.params, d.batch_stats, augment(spec, fake, a_rng), cond)  # D's stats kept
       terms = GTerms(fake_h, targets, real, real_cond,
                      lambda x, c: discriminate(spec, d.params, d.batch_stats, x, c)[0], params, extra)
       loss = None

@@ -1,15 +1,24 @@
 """The GAN task: builds a GANSpec from a config (models, optimizers, loss, penalty, variant, tricks) and gives
-the loop its init, step, evaluation and sampling."""
+the loop its init, step, evaluation and sampling.
+
+Sampling options of BigGAN (Brock, Donahue & Simonyan 2019): the truncation trick (sec. 3.1; `sample(...,
+truncation=T)`), and standing statistics (app. C): with `config.standing_stats_batches` > 0, samples from the EMA
+generator of a model with BatchNorm use statistics re-estimated with the EMA weights, the mean over that many
+batches of z of each BN's batch mean and variance (BigGAN-PyTorch's `accumulate_standing_stats`), instead of
+the running statistics the raw weights accumulated in training.
+"""
 import functools
 import json
 import os
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import traverse_util
 from ml_collections import ConfigDict
 
-from gans import losses, parallel, penalties, visualize
+from gans import losses, parallel, penalties, regularizers, visualize
 from gans.data import toy
 from gans.data.pipeline import DataSpec
 from gans.errors import UserError
@@ -51,6 +60,48 @@ def build_spec(config: ConfigDict, data: DataSpec, batch_sharding=None) -> gan_s
       variant=variant, tricks=tricks)
 
 
+STANDING_STATS_STREAM = 0x7374616E  # folded into a sample call's seed for the standing-statistics batches
+
+
+def _batch_moments(x: jax.Array, axis: int) -> tuple[jax.Array, jax.Array]:
+  """Mean and (biased, two-pass) variance of x over every axis but `axis`, in float32, as a BN computes them."""
+  x = x.astype(jnp.float32)
+  axes = tuple(a for a in range(x.ndim) if a != axis % x.ndim)
+  mean = x.mean(axes)
+  return mean, jnp.square(x - jnp.expand_dims(mean, axes)).mean(axes)
+
+
+def standing_stats(spec: gan_step.GANSpec, state: gan_step.GANState, rng: jax.Array, num_batches: int,
+                   batch_size: int):
+  """G's batch_stats with every BatchNorm's running mean and variance replaced by the mean, over
+  `num_batches` batches of G's inputs drawn from `rng`, of that BN's batch mean and variance, with G run in
+  training mode on the EMA weights (raw weights when no EMA is kept). Other batch_stats entries (spectral
+  norm's vectors) are kept. Pure and jittable (spec, num_batches and batch_size static)."""
+  params = state.g_ema if state.g_ema is not None else state.g.params
+
+  def batch_moments(k):
+    z, cond, _ = gan_step.sample_inputs(spec, jax.random.fold_in(rng, k), batch_size)
+    moments = {}
+
+    def record(next_fun, args, kwargs, context):
+      if isinstance(context.module, nn.BatchNorm) and context.method_name == "__call__":
+        moments[context.module.scope.path] = _batch_moments(args[0], context.module.axis)
+      return next_fun(*args, **kwargs)
+
+    with nn.intercept_methods(record):
+      gan_step.apply_generator(spec, params, state.g.batch_stats, z, cond, True, state.extra)
+    return moments
+
+  total = jax.lax.fori_loop(1, num_batches, lambda k, acc: jax.tree.map(jnp.add, acc, batch_moments(k)),
+                            batch_moments(0))
+  flat = traverse_util.flatten_dict(state.g.batch_stats)
+  for path, (mean, var) in total.items():
+    for name, value in (("mean", mean), ("var", var)):
+      old = flat[(*path, name)]
+      flat[(*path, name)] = (value / num_batches).astype(old.dtype).reshape(old.shape)
+  return traverse_util.unflatten_dict(flat)
+
+
 @TASKS.register("gan")
 class GANTask:
   """A GAN (`gans.train.task.Task` and `Sampler`): init, step, evaluation and sampling."""
@@ -64,6 +115,12 @@ class GANTask:
     self._classify = jax.jit(lambda state, x: gan_step.discriminate(
         self.spec, state.d.params, state.d.batch_stats, x, None, train=False)[0]["class_logits"])
     self._extractor = None  # built at the first evaluation with eval_extractor
+    self.standing_stats_batches = config.get("standing_stats_batches", 0)
+    if self.standing_stats_batches < 0:
+      raise UserError(f"standing_stats_batches must be >= 0, got {self.standing_stats_batches}")
+    self._standing_stats = jax.jit(functools.partial(
+        standing_stats, self.spec, num_batches=max(self.standing_stats_batches, 1),
+        batch_size=config.get("standing_stats_batch_size", 0) or config.batch_size))
 
   def init(self, rng: jax.Array) -> gan_step.GANState:
     return gan_step.init_state(self.spec, rng, self.data.shape)
@@ -77,12 +134,25 @@ class GANTask:
   def num_labels(self) -> int:
     return self.spec.variant.num_labels
 
-  def sample(self, state, num: int, seed: int, batch_size: int = 500, labels=None) -> np.ndarray:
-    """`num` samples from G (EMA weights when kept), in batches, as float32 numpy.
+  def sampling_state(self, state, seed: int):
+    """The state samples come from: with `standing_stats_batches` and an EMA generator with BatchNorm, G's
+    statistics re-estimated with the EMA weights (`standing_stats`, from `seed`); else `state`."""
+    if not self.standing_stats_batches or state.g_ema is None or not jax.tree.leaves(state.g.batch_stats):
+      return state
+    stats = self._standing_stats(state, jax.random.fold_in(jax.random.key(seed), STANDING_STATS_STREAM))
+    return state.replace(g=state.g.replace(batch_stats=stats))
+
+  def sample(self, state, num: int, seed: int, batch_size: int = 500, labels=None,
+             truncation: float | None = None) -> np.ndarray:
+    """`num` samples from G (EMA weights when kept, with standing statistics when configured), in batches,
+    as float32 numpy.
 
     For conditional models `labels` ([num] ints) fixes the class (infogan: the categorical code); by
-    default they are drawn uniformly.
+    default they are drawn uniformly. `truncation` T: z from the standard normal truncated to [-T, T] by
+    resampling (Brock et al. 2019, sec. 3.1); None: the plain N(0, I) draw.
     """
+    if truncation is not None and not truncation > 0:
+      raise UserError(f"truncation must be a positive threshold, got {truncation}")
     if labels is not None:
       labels = np.asarray(labels, np.int32)
       if not self.conditional:
@@ -91,6 +161,9 @@ class GANTask:
         raise UserError(f"labels must be {num} integers in [0, {self.num_labels}), got {labels.tolist()[:10]}")
     z, cond, _ = gan_step.sample_inputs(self.spec, jax.random.key(seed), num,
                                         None if labels is None else jnp.asarray(labels))
+    if truncation is not None:
+      z = regularizers.truncated_normal_resampled(jax.random.key(seed), z.shape, truncation, z.dtype)
+    state = self.sampling_state(state, seed)
     out = [np.asarray(self._generate(state, z[i:i + batch_size], None if cond is None else cond[i:i + batch_size]))
            for i in range(0, num, batch_size)]
     return np.concatenate(out).astype(np.float32)

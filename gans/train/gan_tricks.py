@@ -9,11 +9,13 @@
 | pack | `pack` (m) | Lin et al. 2018 (PacGAN) |
 | weight_clip | `weight_clip` (c) | Arjovsky et al. 2017, Alg. 1 |
 | began_equilibrium | `loss = "began"` | Berthelot et al. 2017, eq. 4 |
+| orthogonal_regularization | `ortho_reg` (beta) | Brock et al. 2019, sec. 3.1 |
+| diffaugment | `diffaugment` (policy, e.g. "color,translation,cutout") | Zhao et al. 2020, sec. 3 |
 """
 import jax
 import jax.numpy as jnp
 
-from gans import losses, penalties
+from gans import diffaugment, losses, penalties, regularizers
 from gans.errors import UserError
 from gans.train.gan_parts import TRICKS, DTerms, GANPart, GTerms
 
@@ -208,3 +210,46 @@ class BEGANEquilibrium(GANPart):
     l_real, l_fake = d_metrics["d_real"], g_metrics["g_loss"]
     k = losses.began_k_update(state.extra["k_t"], l_real, l_fake, self.gamma, self.lambda_k)
     return {"k_t": k}, {"k_t": k, "convergence": losses.began_convergence(l_real, l_fake, self.gamma)}
+
+
+@TRICKS.register("orthogonal_regularization")
+class OrthogonalRegularization(GANPart):
+  """G's loss gets beta * sum_W ||W^T W (1 - I)||_F^2 over its weight matrices (Brock et al. 2019, sec. 3.1;
+  `gans.regularizers`), G only and without the shared class embedding, as BigGAN-PyTorch."""
+
+  exclude = ("shared",)
+
+  def __init__(self, beta: float):
+    self.beta = beta
+
+  @classmethod
+  def from_config(cls, config, data):
+    beta = config.get("ortho_reg", 0.0)
+    if beta < 0:
+      raise UserError(f"ortho_reg must be a weight beta >= 0, got {beta}")
+    return cls(beta) if beta else None
+
+  def g_terms(self, t: GTerms):
+    penalty = regularizers.orthogonal_regularization(t.params, 1.0, self.exclude)
+    return self.beta * penalty, {"g_ortho": penalty}
+
+
+@TRICKS.register("diffaugment")
+class DiffAugment(GANPart):
+  """D sees T(x) for real and T(G(z)) for generated images, in D's and G's updates, with the same policy and a
+  fresh draw per batch (Zhao et al. 2020, sec. 3); T is differentiable, so G's gradient flows through it."""
+
+  def __init__(self, policy: str):
+    self.policy = ",".join(diffaugment.parse_policy(policy))
+
+  @classmethod
+  def from_config(cls, config, data):
+    policy = config.get("diffaugment", "")
+    if not policy:
+      return None
+    if len(data.shape) != 3:
+      raise UserError(f"diffaugment augments images [H, W, C]; {config.dataset} examples have shape {data.shape}")
+    return cls(policy)
+
+  def augment(self, x, rng):
+    return diffaugment.diff_augment(x, rng, self.policy)
