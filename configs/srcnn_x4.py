@@ -3,10 +3,10 @@
   python -m launch.train --config configs/srcnn_x4.py --workdir workdirs/srcnn_x4
   python -m launch.evaluate --workdir workdirs/srcnn_x4
 """
-from configs import super_resolution
+from configs.srresnet_x4 import sr_config
 
 
 def get_config():
-  c = super_resolution.sr_config("srcnn_x4", "srcnn", crop=64, batch_size=16, total_steps=20_000)
+  c = sr_config("srcnn_x4", "srcnn", crop=64, batch_size=16, total_steps=20_000)
   c.g_optimizer.learning_rate = 3e-4
   return c

@@ -6,7 +6,7 @@ The train batches are uint8 HR crops (e.g. `preprocess = "random_crop_varying(96
 `gans.metrics.sr.imresize` (float64, one uint8 rounding: the evaluation's degradation, bit for bit). Images
 enter the networks in [-1, 1].
 
-Config keys (see `configs/super_resolution.py`): `scale`; `model` (`name` in `GENERATORS` plus the
+Config keys (see `configs/srresnet_x4.py`, `sr_config`): `scale`; `model` (`name` in `GENERATORS` plus the
 constructor's keyword arguments); `g_optimizer`; `pixel_loss` ('mse' | 'l1') and `pixel_weight`;
 `perceptual_weight`, `perceptual_layer` (a `VGGFeatures` layer of VGG-19), `perceptual_distance` ('mse' | 'l1'),
 `perceptual_scale` (a factor inside the loss: SRGAN's 1/12.75^2), `vgg_weights` (a converted torchvision
