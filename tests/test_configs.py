@@ -33,6 +33,8 @@ EXPERIMENTS = {
     "lenet5_mnist_5k": ("classifier", "mnist_5k"),
     "biggan_fashion_mnist": ("gan", "fashion_mnist"), "sagan_fashion_mnist": ("gan", "fashion_mnist"),
     "icgan_fashion_mnist": ("icgan", "fashion_mnist"),
+    **{f"{m}_x4": ("super_resolution", "natural_images") for m in ("srcnn", "espcn", "srresnet", "srgan", "esrgan")},
+    "johnson_brick": ("style_transfer", "natural_images"),
 }
 
 
