@@ -275,9 +275,9 @@ def step_dir(path: str) -> str:
   return os.path.join(path, str(max(steps)))
 
 
-def load_variables(path: str, prefer_ema: bool = True) -> tuple[dict, int]:
-  """({'params', 'batch_stats'} as numpy, step) of the classifier checkpoint at `path` (a workdir, its
-  checkpoints dir or a step dir).
+def load_variables(path: str, prefer_ema: bool = True, network: str = "") -> tuple[dict, int]:
+  """({'params', 'batch_stats'} as numpy, step) of a network in the checkpoint at `path` (a workdir, its
+  checkpoints dir or a step dir): the state itself (a classifier), or its field `network` (an SR run's 'g').
 
   With `prefer_ema`, a run with `ema_decay` > 0 gives its moving averages: the weights its evaluation used.
   """
@@ -288,14 +288,19 @@ def load_variables(path: str, prefer_ema: bool = True) -> tuple[dict, int]:
     tree = ckptr.metadata(item).item_metadata.tree
   except Exception as e:  # orbax raises many types for unreadable files
     raise UserError(f"cannot read checkpoint {item}: {type(e).__name__}") from e
-  if "params" not in tree:
-    raise UserError(f"{item} holds no classifier state (keys {sorted(tree)})")
-  ema = prefer_ema and bool(tree.get("ema"))
-  source = tree["ema"] if ema else tree
-  wanted = {k: source[k] for k in ("params", "batch_stats") if k in source}
-  wanted = {"ema": wanted} if ema else wanted
+  root = tree.get(network, {}) if network else tree
+  if "params" not in root:
+    raise UserError(f"{item} holds no {network or 'classifier'} state with params (keys {sorted(tree)})")
+  ema = prefer_ema and bool(root.get("ema"))
+  source = root["ema"] if ema else root
+  prefix = [k for k in (network, "ema" if ema else "") if k]  # where the wanted leaves sit in the tree
+  wanted = {k: source[k] for k in ("params", "batch_stats") if source.get(k)}
+  for key in reversed(prefix):
+    wanted = {key: wanted}
   args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), wanted)
   restored = ckptr.restore(item, args=ocp.args.PyTreeRestore(item=wanted, restore_args=args, partial_restore=True))
-  restored = restored["ema"] if ema else restored
+  for key in prefix:
+    restored = restored[key]
+  step = os.path.basename(directory)
   return {"params": restored["params"], "batch_stats": restored.get("batch_stats") or {}}, int(
-      os.path.basename(directory)) if os.path.basename(directory).isdigit() else 0
+      step) if step.isdigit() else 0

@@ -35,7 +35,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-import orbax.checkpoint as ocp
 import tensorflow_datasets as tfds
 from absl import logging
 from ml_collections import ConfigDict
@@ -307,26 +306,6 @@ def spec_forward(spec: SRSpec, g: NetState, x: jax.Array) -> jax.Array:
   return _apply(spec.generator, g.params, g.batch_stats, x, False)[0]
 
 
-def load_generator(path: str) -> tuple[dict, int]:
-  """({'params', 'batch_stats'} of the generator, step) of the SR run checkpointed at `path` (a workdir,
-  its checkpoints dir or a step dir), as numpy."""
-  directory = checkpoint.step_dir(path)
-  item = os.path.join(directory, "default")
-  ckptr = ocp.PyTreeCheckpointer()
-  try:
-    tree = ckptr.metadata(item).item_metadata.tree
-  except Exception as e:  # orbax raises many types for unreadable files
-    raise UserError(f"cannot read checkpoint {item}: {type(e).__name__}") from e
-  if "g" not in tree or "params" not in tree["g"]:
-    raise UserError(f"{item} holds no super-resolution generator (keys {sorted(tree)})")
-  wanted = {"g": {k: tree["g"][k] for k in ("params", "batch_stats") if tree["g"].get(k)}}
-  args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), wanted)
-  restored = ckptr.restore(item, args=ocp.args.PyTreeRestore(item=wanted, restore_args=args, partial_restore=True))
-  step = os.path.basename(directory)
-  return {"params": restored["g"]["params"], "batch_stats": restored["g"].get("batch_stats") or {}}, int(
-      step) if step.isdigit() else 0
-
-
 @TASKS.register("super_resolution")
 class SuperResolutionTask:
   """Single-image super-resolution (`gans.train.task.Task` and `Translator`): uint8 LR in, uint8 SR out."""
@@ -349,7 +328,7 @@ class SuperResolutionTask:
     self._init_g = None
     if config.get("init_from"):
       try:
-        self._init_g, step = load_generator(config.init_from)
+        self._init_g, step = checkpoint.load_variables(config.init_from, prefer_ema=False, network="g")
       except UserError as e:
         raise UserError(f"init_from: {e}") from None
       logging.info("init_from %s: the generator of step %d", config.init_from, step)
