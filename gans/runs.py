@@ -1,6 +1,10 @@
-"""A trained run, from its workdir: the config it was trained with, its task and its latest state, and the
-sample-quality metrics of a GAN run. The top layer: it uses both `gans.train` and `gans.metrics`."""
+"""A trained run, from its workdir: the config it was trained with, its task and its latest state, the
+sample-quality metrics of a GAN run, and network interpolation between two runs. The top layer: it uses both
+`gans.train` and `gans.metrics`."""
+import os
+
 import jax
+import numpy as np
 
 from gans import checkpoint, parallel
 from gans.data import pipeline
@@ -43,3 +47,45 @@ def evaluate_workdir(workdir: str, num: int | None = None, extractor: str | feat
   return {"step": int(step), **evaluator.evaluate_state(
       config, task, state, num, extractor, reference_split, use_ema, seed, weights,
       cache_dir or evaluator.default_cache_dir(config, workdir))}
+
+
+def mix(a, b, alpha: float):
+  """(1 - alpha) a + alpha b leaf by leaf, for two pytrees of the same structure and shapes."""
+  return jax.tree.map(lambda x, y: ((1 - alpha) * np.asarray(x, np.float64) + alpha * np.asarray(y, np.float64))
+                      .astype(np.asarray(x).dtype), a, b)
+
+
+def interpolate_runs(psnr_workdir: str, gan_workdir: str, alpha: float, workdir: str) -> str:
+  """Network interpolation (Wang et al. 2018, sec. 3.4): writes to `workdir` a run whose generator is (1 - alpha)
+  x the PSNR-oriented run's + alpha x the GAN run's, every parameter and BatchNorm statistic mixed alike, with
+  the GAN run's config and state otherwise; returns a one-line summary."""
+  if not 0 <= alpha <= 1:
+    raise UserError(f"alpha must be in [0, 1], got {alpha}")
+  if os.path.exists(os.path.join(workdir, "config.json")):
+    raise UserError(f"{workdir} already holds a run; choose a new --workdir")
+  _, _, psnr_state, psnr_step = restore_task(psnr_workdir)
+  config, _, gan_state, gan_step = restore_task(gan_workdir)
+  psnr_g, gan_g = getattr(psnr_state, "g", None), getattr(gan_state, "g", None)
+  if psnr_g is None or gan_g is None:
+    raise UserError("both runs must hold a generator (super-resolution or GAN runs)")
+  parts = {}
+  for name in ("params", "batch_stats"):
+    a, b = getattr(psnr_g, name), getattr(gan_g, name)
+    shapes = lambda t: jax.tree.map(lambda x: (tuple(x.shape), str(x.dtype)), t)
+    if jax.tree.structure(a) != jax.tree.structure(b) or shapes(a) != shapes(b):
+      raise UserError(f"the generators of {psnr_workdir} and {gan_workdir} differ in their {name}: "
+                      "interpolation needs the same architecture")
+    parts[name] = mix(jax.device_get(a), jax.device_get(b), alpha)
+  state = gan_state.replace(g=gan_g.replace(**parts))
+  config.interpolation = {"psnr_workdir": os.path.abspath(psnr_workdir), "psnr_step": int(psnr_step),
+                          "gan_workdir": os.path.abspath(gan_workdir), "gan_step": int(gan_step), "alpha": alpha}
+  config.experiment = f"{config.get('experiment', 'run')}_interp{alpha:g}"
+  workdir = loop.prepare_workdir(workdir)
+  with open(os.path.join(workdir, "config.json"), "w") as f:
+    f.write(config.to_json(indent=2))
+  mngr = checkpoint.manager(workdir, async_save=False)
+  checkpoint.save(mngr, int(gan_step), state)
+  mngr.wait_until_finished()
+  mngr.close()
+  return (f"wrote {workdir}: generator = {1 - alpha:g} x {psnr_workdir} (step {psnr_step}) + {alpha:g} x "
+          f"{gan_workdir} (step {gan_step})")

@@ -13,7 +13,7 @@ this machine for the % column; `--peak_gflops` gives a known figure instead.
 """
 import ast
 import glob
-import importlib
+import importlib.util
 import json
 import os
 import shlex
@@ -41,8 +41,12 @@ def config_datasets(path: str) -> tuple[str, ...]:
 
 def _needs_a_trained_run(path: str) -> bool:
   """Whether a config starts from another run it names (IcGAN's `generator_workdir`): not benchmarkable alone."""
-  module = importlib.import_module(f"configs.{os.path.basename(path)[:-3]}")
-  return not config_datasets(path) and bool(module.get_config().get("generator_workdir"))
+  if config_datasets(path):
+    return False
+  spec = importlib.util.spec_from_file_location(f"_config_{os.path.basename(path)[:-3]}", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return hasattr(module, "get_config") and bool(module.get_config().get("generator_workdir"))
 
 
 def all_configs(directory: str = "configs") -> list[str]:

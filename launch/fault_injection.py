@@ -30,7 +30,7 @@ FLAGS = flags.FLAGS
 
 
 def _command(workdir: str) -> list[str]:
-  return [sys.executable, "-m", "launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", workdir,
+  return [sys.executable, "-m", "launch.train", "--config", "configs/nsgan.py:ring8", "--workdir", workdir,
           f"--config.total_steps={FLAGS.steps}", f"--config.checkpoint_every={FLAGS.checkpoint_every}",
           "--config.log_every=50", "--config.eval_every=1000000", "--config.num_devices=1",
           "--config.batch_size=16", "--config.model.g_hidden=(8,)", "--config.model.d_hidden=(8,)"]

@@ -64,6 +64,7 @@ def test_all_configs_lists_every_experiment_per_dataset_and_dcgan_64(tmp_path):
   (tmp_path / "b_gan.py").write_text('"""doc"""\nDATASETS = ("ring8", "grid25")\n\n\ndef get_config(dataset="ring8"):\n'
                                      '  DATASETS = ("not", "this")\n')
   (tmp_path / "dcgan.py").write_text('DATASETS = ("fashion_mnist", "mnist_5k")\n')
+  (tmp_path / "encoder.py").write_text('def get_config():\n  return {"generator_workdir": "run"}\n')  # needs a run
   d = str(tmp_path)
   assert bt.all_configs(d) == [f"{d}/a_net.py", f"{d}/b_gan.py:ring8", f"{d}/b_gan.py:grid25",
                                f"{d}/dcgan.py:fashion_mnist", f"{d}/dcgan.py:mnist_5k",

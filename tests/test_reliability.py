@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import pytest
 
-from configs import nsgan_ring8
+from configs import nsgan
 from gans import checkpoint, errors, runs
 from gans.train import loop
 
@@ -22,7 +22,7 @@ TINY_FLAGS = ["--config.g_optimizer.schedule=constant", "--config.d_optimizer.sc
 
 
 def _tiny(**overrides):
-  c = nsgan_ring8.get_config()
+  c = nsgan.get_config("ring8")
   c.model.g_hidden = c.model.d_hidden = (8,)
   c.batch_size = 16
   c.g_optimizer.schedule = c.d_optimizer.schedule = "constant"
@@ -35,7 +35,7 @@ def _env():
 
 
 def _train_cmd(workdir, *flags, hidden="(8,)"):
-  return [sys.executable, "-m", "launch.train", "--config", "configs/nsgan_ring8.py", "--workdir", str(workdir),
+  return [sys.executable, "-m", "launch.train", "--config", "configs/nsgan.py:ring8", "--workdir", str(workdir),
           *TINY_FLAGS, f"--config.model.g_hidden={hidden}", f"--config.model.d_hidden={hidden}", *flags]
 
 

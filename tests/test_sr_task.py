@@ -18,7 +18,6 @@ from gans.errors import UserError
 from gans.metrics import sr as sr_metrics
 from gans.models import vgg_features
 from gans.train import loop, sr_task
-from launch import interpolate
 
 CONTRACT = ("total_steps", "batch_size", "seed", "dataset", "log_every", "checkpoint_every", "eval_every")
 
@@ -229,17 +228,17 @@ def test_interpolation_at_0_and_1_gives_the_endpoints(srresnet_run, srgan_run, t
   _, _, b, _ = runs.restore_task(srgan_run)
   for alpha, expected in ((0.0, a), (1.0, b)):
     out = str(tmp_path / f"alpha{alpha}")
-    interpolate.interpolate(srresnet_run, srgan_run, alpha, out)
+    runs.interpolate_runs(srresnet_run, srgan_run, alpha, out)
     config, _, state, _ = runs.restore_task(out)
     assert config.interpolation.alpha == alpha
     for x, y in zip(jax.tree.leaves(state.g.params), jax.tree.leaves(expected.g.params)):
       np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
   out = str(tmp_path / "half")
-  interpolate.interpolate(srresnet_run, srgan_run, 0.5, out)
+  runs.interpolate_runs(srresnet_run, srgan_run, 0.5, out)
   _, _, half, _ = runs.restore_task(out)
   x, y, z = (np.asarray(jax.tree.leaves(s.g.params)[0]) for s in (a, b, half))
   np.testing.assert_allclose(z, (x + y) / 2, rtol=1e-6)
   with pytest.raises(UserError, match="already holds a run"):
-    interpolate.interpolate(srresnet_run, srgan_run, 0.5, out)
+    runs.interpolate_runs(srresnet_run, srgan_run, 0.5, out)
   with pytest.raises(UserError, match="alpha"):
-    interpolate.interpolate(srresnet_run, srgan_run, 1.5, str(tmp_path / "bad"))
+    runs.interpolate_runs(srresnet_run, srgan_run, 1.5, str(tmp_path / "bad"))

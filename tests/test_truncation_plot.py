@@ -2,7 +2,7 @@
 import numpy as np
 from PIL import Image
 
-from launch import truncation_plot
+from gans.metrics import truncation as truncation_plot
 
 ROWS = [{"truncation": None, "fcd": 12.5, "precision": 0.6, "recall": 0.55},
         {"truncation": 1.0, "fcd": 10.25, "precision": 0.7, "recall": 0.4},
