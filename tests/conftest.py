@@ -1,6 +1,7 @@
 """Test set-up: 4 forced CPU devices (so sharded runs are tested), fast XLA compiles, quiet TensorFlow,
 shared fixtures."""
 import fcntl
+import hashlib
 import os
 import sys
 import tempfile
@@ -51,3 +52,23 @@ def data_dir(tmp_path_factory):
       except UserError:  # not installed here: the tests that need it fail with this error themselves
         pass
   return path
+
+
+def prepare_photo_folder(root, tmp_path_factory) -> str:
+  """Writes SHA256SUMS for the images under `root` (a natural_images-style folder a test made) and prepares it
+  as tfds `natural_images` in a new data dir, which it returns; $GANS_NATURAL_IMAGES_DIR is restored after."""
+  from gans.data import natural_images, sources  # pylint: disable=g-import-not-at-top  # after the environment
+  files = sorted(p for p in root.rglob("*.png"))
+  (root / natural_images.CHECKSUMS).write_text("".join(
+      f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(root).as_posix()}\n" for p in files))
+  data_dir = str(tmp_path_factory.mktemp("tfds"))
+  before = os.environ.get(natural_images.DIR_ENV)
+  os.environ[natural_images.DIR_ENV] = str(root)
+  try:
+    sources.get_builder("natural_images", data_dir)
+  finally:
+    if before is None:
+      del os.environ[natural_images.DIR_ENV]
+    else:
+      os.environ[natural_images.DIR_ENV] = before
+  return data_dir

@@ -1,7 +1,6 @@
 """The super_resolution task: the JAX bicubic degradation against the numpy protocol, the RaGAN and GAN
 losses against their formulas, the VGG content loss by hand, tiny SRCNN / SRResNet / SRGAN runs on a fake
 photograph directory (training, init_from, evaluation, translation) and network interpolation."""
-import hashlib
 import json
 import os
 
@@ -9,11 +8,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import prepare_photo_folder
 from PIL import Image
 
 from configs import espcn_x4, esrgan_x4, srcnn_x4, srgan_x4, srresnet_x4
 from gans import runs
-from gans.data import natural_images, sources
+from gans.data import natural_images
 from gans.errors import UserError
 from gans.metrics import sr as sr_metrics
 from gans.models import vgg_features
@@ -129,25 +129,12 @@ def photos(tmp_path_factory):
   """A tfds data dir with natural_images prepared from smooth random photographs."""
   root = tmp_path_factory.mktemp("natural_images")
   rng = np.random.default_rng(3)
-  sums = []
   for name, h, w in FAKE:
     path = root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     coarse = rng.integers(0, 256, (h // 4 + 2, w // 4 + 2, 3), dtype=np.uint8)
     Image.fromarray(coarse).resize((w, h), Image.BILINEAR).save(path)
-    sums.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {name}\n")
-  (root / natural_images.CHECKSUMS).write_text("".join(sums))
-  data_dir = str(tmp_path_factory.mktemp("tfds"))
-  before = os.environ.get(natural_images.DIR_ENV)
-  os.environ[natural_images.DIR_ENV] = str(root)
-  try:
-    sources.get_builder("natural_images", data_dir)
-  finally:
-    if before is None:
-      del os.environ[natural_images.DIR_ENV]
-    else:
-      os.environ[natural_images.DIR_ENV] = before
-  return data_dir
+  return prepare_photo_folder(root, tmp_path_factory)
 
 
 def _tiny(module, data_dir, **overrides):

@@ -1,6 +1,5 @@
 """Style transfer: the Gatys style loss against its formula, the Gatys objective decreasing under Adam and
 L-BFGS on tiny images with a shallow VGG, launch.stylize end to end, and a tiny Johnson et al. run."""
-import hashlib
 import json
 import os
 import subprocess
@@ -9,10 +8,10 @@ import sys
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import prepare_photo_folder
 from PIL import Image
 
 from configs import johnson_brick
-from gans.data import natural_images, sources
 from gans.errors import UserError
 from gans.models import vgg_features
 from gans.train import loop, style_task
@@ -95,24 +94,11 @@ def photos(tmp_path_factory):
   """A tfds data dir with natural_images prepared from a few small random pictures."""
   root = tmp_path_factory.mktemp("natural_images")
   rng = np.random.default_rng(3)
-  sums = []
   for name, h, w in [("CBSD68/a.png", 20, 24), ("CSun_Hays80/b.png", 18, 16), ("CSet5/c.png", 14, 10),
                      ("CSet14/d.png", 12, 12)]:
     (root / name).parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(root / name)
-    sums.append(f"{hashlib.sha256((root / name).read_bytes()).hexdigest()}  {name}\n")
-  (root / natural_images.CHECKSUMS).write_text("".join(sums))
-  data_dir = str(tmp_path_factory.mktemp("tfds"))
-  before = os.environ.get(natural_images.DIR_ENV)
-  os.environ[natural_images.DIR_ENV] = str(root)
-  try:
-    sources.get_builder("natural_images", data_dir)
-  finally:
-    if before is None:
-      del os.environ[natural_images.DIR_ENV]
-    else:
-      os.environ[natural_images.DIR_ENV] = before
-  return data_dir
+  return prepare_photo_folder(root, tmp_path_factory)
 
 
 def test_johnson_task_trains_evaluates_and_translates(photos, tmp_path):
