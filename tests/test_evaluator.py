@@ -11,13 +11,13 @@ import pytest
 import scipy.linalg
 from PIL import Image
 
-from configs import common, dcgan, nsgan
+from configs import cgan, common, dcgan, infogan, nsgan
 from gans import runs
-from gans.data import sources, toy
+from gans.data import pipeline, sources, toy
 from gans.errors import UserError
 from gans.metrics import evaluator, features, stats
 from gans.metrics.mode_coverage import mode_coverage
-from gans.train import loop
+from gans.train import gan_task, loop
 from launch import plot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -268,3 +268,34 @@ def test_the_shipped_classifiers_reach_their_recorded_test_accuracy(name, accura
   assert np.mean(logits.argmax(-1) == np.asarray(test["label"])) == pytest.approx(accuracy, abs=1e-4)
   assert features.default_extractor(name) == f"shipped:{name}" and features.default_extractor("ring8") == (
       "inception_fid")
+
+
+def test_class_accuracy_counts_hits_per_requested_class():
+  logits = np.eye(3)[[0, 1, 2, 2, 1, 0]]  # argmax 0 1 2 2 1 0
+  result = evaluator.class_accuracy(logits, np.array([0, 1, 2, 0, 1, 2]))
+  assert result == {"class_accuracy": pytest.approx(4 / 6), "class_accuracy_0": 0.5, "class_accuracy_1": 1.0,
+                    "class_accuracy_2": 0.5}
+
+
+def test_conditional_gan_samples_are_scored_by_requested_class(classifier_ext, data_dir, tmp_path):
+  c = cgan.get_config("fashion_mnist")
+  c.eval_extractor = ""
+  c.model.g_width = c.model.d_width = 8
+  c.model.z_dim = 16
+  c.update(dict(dataset="mnist_5k", total_steps=1, batch_size=16, log_every=1, eval_every=1, checkpoint_every=1,
+                num_devices=1, data_dir=data_dir))
+  path = str(tmp_path / "cgan")
+  loop.train_and_evaluate(c, path)
+  result = runs.evaluate_workdir(path, num=200, extractor=classifier_ext, cache_dir=str(tmp_path))
+  _, task, state, _ = runs.restore_task(path)
+  labels = np.arange(200) % 10
+  _, logits = classifier_ext(features.to_uint8(task.sample(state, 200, 0, labels=labels)))
+  hit = logits.argmax(1) == labels
+  assert result["class_accuracy"] == pytest.approx(hit.mean())
+  assert [result[f"class_accuracy_{k}"] for k in range(10)] == pytest.approx([hit[k::10].mean() for k in range(10)])
+  assert "i mod 10" in result["protocol"]["class_accuracy"]
+  # InfoGAN's category is learned, not a class: no class accuracy.
+  info = infogan.get_config("fashion_mnist")
+  assert runs.restore_task(path)[1].class_labels == 10
+  info.update(dict(dataset="mnist_5k", data_dir=data_dir, num_devices=1))
+  assert gan_task.GANTask(info, pipeline.data_spec(info)).class_labels == 0

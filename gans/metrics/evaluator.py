@@ -2,7 +2,8 @@
 
 Image GANs: Frechet distance of the extractor's features (`fid` with FID's Inception, `fcd` with a
 classifier), Inception Score (or classifier score) with the real data's score for scale, KID,
-precision/recall (k=3) and density/coverage (k=5). 2-D mixtures: PacGAN mode coverage.
+precision/recall (k=3) and density/coverage (k=5); for models conditioned on the dataset's classes, the
+classifier's accuracy on samples of each requested class. 2-D mixtures: PacGAN mode coverage.
 
 Protocol (returned with the numbers): samples are `task.sample(state, num, seed)` (the same as
 `launch.sample --seed`), from the EMA generator when asked and kept, BatchNorm in inference mode, then
@@ -148,6 +149,15 @@ def _image_metrics(feats: np.ndarray, logits: np.ndarray, ref: dict, classifier:
   return out
 
 
+def class_accuracy(logits: np.ndarray, labels: np.ndarray) -> dict:
+  """How often a classifier assigns conditional samples to the class they were drawn for: overall
+  (`class_accuracy`) and per requested class k (`class_accuracy_<k>`; scalars, as the run's logs want)."""
+  hit = np.argmax(logits, 1) == labels
+  out = {"class_accuracy": float(hit.mean())}
+  out.update({f"class_accuracy_{k}": float(hit[labels == k].mean()) for k in np.unique(labels)})
+  return out
+
+
 def default_cache_dir(config: ConfigDict, workdir: str) -> str:
   """Where a run's `ref_stats/` go unless told otherwise: its data_dir, else its workdir."""
   return config.get("data_dir") or workdir
@@ -197,11 +207,18 @@ def evaluate_state(config: ConfigDict, task, state, num: int | None = None,
   if ext.protocol.get("trained_on", config.dataset) != config.dataset:
     logging.warning("the classifier was trained on %s, the GAN on %s", ext.protocol["trained_on"], config.dataset)
   ref, ref_protocol, path = reference_stats(config, reference_split, ext, cache_dir)
-  fake = features_lib.to_uint8(task.sample(state, num, seed))
+  classes = task.class_labels
+  labels = np.arange(num) % classes if classes else None  # every class equally often, in turn
+  fake = features_lib.to_uint8(task.sample(state, num, seed, labels=labels))
   if list(fake.shape[1:]) != ref_protocol["image_shape"]:
     raise UserError(f"samples {fake.shape[1:]} and {reference_split} images "
                     f"{tuple(ref_protocol['image_shape'])} differ in shape")
-  result = _image_metrics(*ext(fake), ref, ext.name == "classifier", seed, kid_subsets)
+  feats, logits = ext(fake)
+  result = _image_metrics(feats, logits, ref, ext.name == "classifier", seed, kid_subsets)
+  if classes and ext.name == "classifier" and logits.shape[1] == classes:
+    result.update(class_accuracy(logits, labels))
+    protocol["class_accuracy"] = (f"samples drawn for labels i mod {classes}; accuracy of the extractor's argmax "
+                                  "on them, overall and per requested class")
   m = min(num, ref_protocol["num_real"])
   protocol.update(
       extractor=ext.protocol, samples="quantized to uint8: round((x + 1) * 127.5)",

@@ -8,7 +8,7 @@ class TruncatedSampler:
 
   def __init__(self, task, truncation: float | None):
     self.task, self.truncation = task, truncation
-    self.conditional, self.num_labels = task.conditional, task.num_labels
+    self.conditional, self.num_labels, self.class_labels = task.conditional, task.num_labels, task.class_labels
 
   def sample(self, state, num: int, seed: int, batch_size: int = 500, labels=None):
     return self.task.sample(state, num, seed, batch_size, labels, truncation=self.truncation)

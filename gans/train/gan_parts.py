@@ -112,6 +112,7 @@ class Variant(GANPart):
   draws_labels: bool = False  # samples are drawn for labels (classes or InfoGAN's category): grids by label
   uses_batch_labels: bool = False  # the real batch's labels enter the step (CGAN's D, ACGAN's class loss)
   num_labels: int = 0  # samples can be drawn for labels in [0, num_labels) (classes or InfoGAN's category)
+  labels_are_classes: bool = False  # those labels are the dataset's classes (not InfoGAN's learned category)
   cond_dim: int = 0  # width of G's conditioning input (0: unconditional)
 
   def sample_cond(self, rng: jax.Array, batch_size: int, labels, shard: Callable) -> tuple[Any, dict]:

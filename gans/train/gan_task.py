@@ -134,6 +134,10 @@ class GANTask:
   def num_labels(self) -> int:
     return self.spec.variant.num_labels
 
+  @property
+  def class_labels(self) -> int:
+    return self.num_labels if self.spec.variant.labels_are_classes else 0
+
   def sampling_state(self, state, seed: int):
     """The state samples come from: with `standing_stats_batches` and an EMA generator with BatchNorm, G's
     statistics re-estimated with the EMA weights (`standing_stats`, from `seed`); else `state`."""

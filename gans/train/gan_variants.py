@@ -31,7 +31,7 @@ class Unconditional(Variant):
 
 class _LabelConditioned(Variant):
   """G gets the one-hot label [z, y]; labels drawn uniformly unless given."""
-  draws_labels = uses_batch_labels = True
+  draws_labels = uses_batch_labels = labels_are_classes = True
 
   def __init__(self, num_classes: int, weight: float = 1.0):
     self.num_labels = self.cond_dim = num_classes

@@ -167,7 +167,7 @@ def build_spec(config: ConfigDict, data: DataSpec) -> ProGANSpec:
 class ProGANTask:
   """A progressively grown GAN (`gans.train.task.Task` and `Sampler`, unconditional)."""
   conditional = False
-  num_labels = 0
+  num_labels = class_labels = 0
 
   def __init__(self, config: ConfigDict, data: DataSpec, mesh=None):
     del mesh

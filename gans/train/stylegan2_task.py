@@ -181,7 +181,7 @@ def build_spec(config: ConfigDict, data: DataSpec) -> StyleGAN2Spec:
 class StyleGAN2Task:
   """StyleGAN2 (`gans.train.task.Task` and `Sampler`, unconditional)."""
   conditional = False
-  num_labels = 0
+  num_labels = class_labels = 0
 
   def __init__(self, config: ConfigDict, data: DataSpec, mesh=None):
     del mesh

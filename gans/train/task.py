@@ -62,6 +62,7 @@ class Sampler(Protocol):
 
   conditional: bool  # samples can be drawn for given labels
   num_labels: int
+  class_labels: int  # > 0: the labels are the dataset's classes, so a classifier can score conditional samples
 
   def sample(self, state, num: int, seed: int, batch_size: int = 500, labels=None) -> np.ndarray:
     """`num` samples as float32 numpy (images in [-1, 1])."""
