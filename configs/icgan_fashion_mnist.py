@@ -27,4 +27,5 @@ def get_config():
   c.eval_every = 1_000
   c.checkpoint_every = 1_000
   c.eval_num_examples = 1_000
+  c.eval_extractor = "shipped:fashion_mnist"  # scores the edits (edit_accuracy); samples resized to its 28x28
   return c

@@ -12,6 +12,8 @@ import pytest
 from configs import biggan_fashion_mnist, icgan_fashion_mnist
 from gans import runs
 from gans.errors import UserError
+from gans.data import eval_input
+from gans.metrics import features
 from gans.train import gan_step, icgan_task, loop
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,6 +71,17 @@ def test_icgan_trains_two_steps_and_evaluates(icgan_dir, restored):
   result = [line for line in lines if "test_accuracy" in line][-1]
   assert 0 <= result["test_accuracy"] <= 1
   assert result["z_reconstruction_error"] > 0 and result["image_reconstruction_mse"] > 0
+  # Edit accuracy, recomputed: each of the 16 test images edited to the 9 other classes, scored by the
+  # shipped Fashion-MNIST LeNet-5.
+  icgan, state, _, _ = restored
+  images, labels = eval_input.split_arrays(icgan.config, "test")
+  images, labels = images[:16], labels[:16]
+  targets = np.array([(y + j) % 10 for y in labels for j in range(1, 10)])
+  _, logits = features.get_extractor("shipped:fashion_mnist")(
+      features.to_uint8(icgan.edit(state, np.repeat(images, 9, 0), targets)))
+  assert result["edit_accuracy"] == pytest.approx(np.mean(logits.argmax(1) == targets))
+  assert result["edit_accuracy_3"] == pytest.approx(np.mean(logits.argmax(1)[targets == 3] == 3))
+  assert os.path.exists(os.path.join(icgan_dir, "samples", "edits_step_2.png"))
   # The frozen generator is the GAN run's EMA generator with its standing statistics.
   _, state, _, sampling = restored
   for a, b in zip(jax.tree.leaves(state.generator.g.params), jax.tree.leaves(sampling.g_ema)):
