@@ -1,0 +1,174 @@
+"""Trains GANs of every family at one budget and writes their sample-quality tables into docs/results.md.
+
+  python -m launch.quality_table --runs dcgan=dcgan:fashion_mnist,biggan=biggan_fashion_mnist \
+      --set dcgan:total_steps=5000 --set biggan:total_steps=500 --only dcgan   # train one run (e.g. per core)
+  python -m launch.quality_table --runs ... --set ...                          # train what is missing, write
+
+Each run `name=config` (`config` names configs/<config>.py, `<config>:<dataset>` for a variant's file) trains
+in `--workroot/<name>` (a finished run is reused, an interrupted one resumes) with its config's own settings
+and the `--set name:key=value` overrides (how the runs are cut to one budget), with one
+evaluation at the end. Then, for every run, from its last checkpoint (the EMA generator where kept):
+  - Fashion-MNIST runs: FCD, KID (100 subsets), precision/recall (k=3) of `--num` samples against the test
+    split with the extractor `--extractor` (the shipped LeNet-5 by default, gans.metrics.evaluator's protocol),
+    and for class-conditional runs the extractor's accuracy on samples of each requested class;
+  - Stacked-MNIST runs: modes hit of 1,000 and KL(mode histogram || uniform) of 26,000 samples, each channel's
+    digit read by `--digit_classifier` (Lin et al. 2018, sec. 5.2).
+The results are kept in `<run>/quality.json`; each dataset's table goes between `<!-- quality-table:<dataset>:start
+-->` and `<!-- quality-table:<dataset>:end -->` in `--results`. CPU minutes are the training process's CPU time
+(all threads) from the first step to the last checkpoint, its one in-loop evaluation included.
+"""
+import json
+import os
+
+from absl import flags
+
+from gans.errors import UserError
+from launch import common, tables
+
+flags.DEFINE_list("runs", None, "name=config entries (config: configs/<config>.py, or <variant>:<dataset>).")
+flags.DEFINE_multi_string("set", [], "name:key=value overrides of one run's config (value parsed as Python "
+                          "literal, else kept as a string); repeatable.")
+flags.DEFINE_list("only", [], "Train just these runs now and write no table (to run several processes).")
+flags.DEFINE_string("workroot", "workdirs/quality_table", "Where the runs live.")
+flags.DEFINE_string("results", "docs/results.md", "The results page to update.")
+flags.DEFINE_string("extractor", "shipped:fashion_mnist", "Feature extractor of the Fashion-MNIST metrics.")
+flags.DEFINE_string("digit_classifier", "shipped:mnist_5k", "Digit classifier of the Stacked-MNIST mode count.")
+flags.DEFINE_integer("num", 10_000, "Samples per Fashion-MNIST evaluation.")
+flags.DEFINE_integer("stacked_num", 26_000, "Samples per Stacked-MNIST mode count (PacGAN: 26,000).")
+flags.DEFINE_string("note", "", "Machine state and budget, printed under the tables.")
+flags.mark_flags_as_required(["runs"])
+FLAGS = flags.FLAGS
+
+STACKED = "stacked_mnist"
+
+
+def table_markers(dataset: str) -> tuple[str, str]:
+  return f"<!-- quality-table:{dataset}:start -->", f"<!-- quality-table:{dataset}:end -->"
+
+
+def parse_runs(runs: list[str], overrides: list[str]) -> dict[str, tuple[str, dict]]:
+  """{name: (config spec, {key: value})} from `name=config` entries and `name:key=value` overrides."""
+  import ast  # pylint: disable=g-import-not-at-top
+  parsed = {}
+  for entry in runs:
+    name, sep, spec = entry.partition("=")
+    if not sep or not name or not spec or name in parsed:
+      raise UserError(f"--runs wants distinct name=config entries, got {entry!r}")
+    parsed[name] = (spec, {})
+  for entry in overrides:
+    name, sep, assignment = entry.partition(":")
+    key, eq, value = assignment.partition("=")
+    if not sep or not eq or not key or name not in parsed:
+      raise UserError(f"--set wants name:key=value with a name of --runs ({', '.join(parsed)}), got {entry!r}")
+    try:
+      value = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+      pass
+    parsed[name][1][key] = value
+  return parsed
+
+
+def run_config(spec: str, overrides: dict):
+  """The run's config: `spec` loaded as launch.train would, the overrides applied, one evaluation at the end."""
+  c = common.experiment_config(spec)
+  with c.unlocked():
+    for key, value in overrides.items():
+      node, *path = key.split(".")
+      target = c
+      for part in [node, *path][:-1]:
+        target = target[part]
+      if [node, *path][-1] not in target:
+        raise UserError(f"--set {key}: the config has no such key")
+      target[[node, *path][-1]] = value
+    c.eval_every = c.total_steps
+    c.checkpoint_every = min(c.get("checkpoint_every", c.total_steps), c.total_steps)
+    c.eval_extractor = ""  # the table's own evaluation below replaces the in-loop one
+    c.num_devices = 1
+  return c
+
+
+def evaluate(name: str, config, workdir: str) -> dict:
+  """The run's quality metrics (cached in workdir/quality.json, keyed by the settings that produce them)."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+
+  from gans import runs  # pylint: disable=g-import-not-at-top
+  from gans.metrics import evaluator, stacked_mnist  # pylint: disable=g-import-not-at-top
+  from gans.train import loop  # pylint: disable=g-import-not-at-top
+  stacked = config.dataset == STACKED
+  key = {"num": FLAGS.stacked_num if stacked else FLAGS.num,
+         "measure": FLAGS.digit_classifier if stacked else FLAGS.extractor, "steps": config.total_steps}
+  path = os.path.join(workdir, "quality.json")
+  if os.path.exists(path):
+    with open(path) as f:
+      cached = json.load(f)
+    if cached.get("key") == key:
+      return cached["result"]
+  _, task, state, step = runs.restore_task(workdir)
+  result = {"step": int(step), "params": loop.param_counts(state)}
+  if stacked:
+    samples = task.sample(state, key["num"], config.seed + 2)
+    result.update(stacked_mnist.mode_count(samples, stacked_mnist.classifier(FLAGS.digit_classifier)))
+  else:
+    metrics = evaluator.evaluate_state(config, task, state, key["num"], FLAGS.extractor, seed=config.seed + 2,
+                                       cache_dir=evaluator.default_cache_dir(config, workdir))
+    protocol = metrics.pop("protocol")
+    result.update({k: float(v) for k, v in metrics.items() if np.isscalar(v)}, protocol=protocol)
+  with open(path, "w") as f:
+    json.dump({"key": key, "result": result}, f, indent=1)
+  print(name, json.dumps({k: v for k, v in result.items() if k != "protocol"}), flush=True)
+  return result
+
+
+def _params(counts: dict) -> str:
+  g = sum(n for k, n in counts.items() if k.startswith("g"))
+  d = sum(n for k, n in counts.items() if k.startswith("d"))
+  return f"{g:,} / {d:,}"
+
+
+def fashion_table(rows: list[tuple[str, dict]]) -> str:
+  header = ["run", "G / D params", "steps", "CPU min", "FCD", "KID", "precision", "recall", "class acc. %",
+            "worst class %"]
+  body = []
+  for name, r in rows:
+    per_class = [v for k, v in r.items() if k.startswith("class_accuracy_")]
+    body.append([name, _params(r["params"]), f"{r['steps']:,}", f"{r['cpu_min']:.1f}", f"{r['fcd']:.3f}",
+                 f"{r['kid']:.4f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}",
+                 f"{100 * r['class_accuracy']:.1f}" if "class_accuracy" in r else "-",
+                 f"{100 * min(per_class):.1f}" if per_class else "-"])
+  return tables.markdown_table(header, body, align="llrrrrrrrr")
+
+
+def stacked_table(rows: list[tuple[str, dict]]) -> str:
+  header = ["run", "G / D params", "steps", "CPU min", "modes (of 1,000)", "KL to uniform"]
+  body = [[name, _params(r["params"]), f"{r['steps']:,}", f"{r['cpu_min']:.1f}", str(r["modes"]), f"{r['kl']:.3f}"]
+          for name, r in rows]
+  return tables.markdown_table(header, body, align="llrrrr")
+
+
+def main(argv):
+  del argv
+  parsed = parse_runs(FLAGS.runs, FLAGS.set)
+  unknown = set(FLAGS.only) - set(parsed)
+  if unknown:
+    raise UserError(f"--only names {sorted(unknown)} not in --runs ({', '.join(parsed)})")
+  by_dataset = {}
+  for name, (spec, overrides) in parsed.items():
+    if FLAGS.only and name not in FLAGS.only:
+      continue
+    config = run_config(spec, overrides)
+    workdir = os.path.join(FLAGS.workroot, name)
+    timing = tables.train_one(config, workdir)
+    result = {**evaluate(name, config, workdir), **{k: timing[k] for k in ("steps", "cpu_min", "wall_min")}}
+    by_dataset.setdefault(config.dataset, []).append((name, result))
+  if FLAGS.only:
+    return
+  for dataset, rows in by_dataset.items():
+    table = stacked_table(rows) if dataset == STACKED else fashion_table(rows)
+    body = table + "\n\n" + (FLAGS.note + " " if FLAGS.note else "") + "Regenerate: `python -m launch.quality_table`" \
+        " with the command in the text above."
+    tables.write_between_markers(FLAGS.results, table_markers(dataset), body)
+    print(body)
+
+
+if __name__ == "__main__":
+  common.run(main)
