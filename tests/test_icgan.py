@@ -11,8 +11,8 @@ import pytest
 
 from configs import biggan_fashion_mnist, icgan_fashion_mnist
 from gans import runs
-from gans.errors import UserError
 from gans.data import eval_input
+from gans.errors import UserError
 from gans.metrics import features
 from gans.train import gan_step, icgan_task, loop
 

@@ -119,4 +119,25 @@ def test_tiny_run_through_the_train_loop(tmp_path, data_dir):
   assert int(state.step) == 2
   lines = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
   assert [line["step"] for line in lines if "g_loss" in line] == [1, 2]
-  assert (tmp_path / "samples" / "step_2.png").exists()
+  assert (tmp_path / "samples" / "step_2.png").exists() and (tmp_path / "samples" / "mixing_step_2.png").exists()
+
+
+def test_style_mixing_grid_takes_coarse_styles_from_the_rows_and_the_rest_from_the_columns():
+  task = stylegan2_task.StyleGAN2Task(_config(), DataSpec((8, 8, 1), 10, 100))
+  state = task.init(jax.random.key(0))
+  grid = task.style_mixing(state, seed=3, num=2, crossover=2)
+  assert grid.shape == (9, 8, 8, 1)
+  g = task.spec.generator
+  variables = {"params": state.g_ema, "batch_stats": state.g.batch_stats}
+  z_a, z_b = jax.random.normal(jax.random.key(3), (2, 2, task.spec.z_dim))
+  ws_a, ws_b = (g.apply(variables, z, method=g.map) for z in (z_a, z_b))
+  for i in range(2):
+    for j in range(2):  # cell (i, j): layers 0-1 from B_i, layers 2.. from A_j, built by hand
+      ws = jnp.concatenate([ws_b[i:i + 1, :2], ws_a[j:j + 1, 2:]], 1)
+      cell = g.apply(variables, ws, "none", method=g.synthesize)
+      np.testing.assert_allclose(grid[3 * (i + 1) + j + 1], cell[0], atol=1e-5)
+  np.testing.assert_allclose(grid[1:3], g.apply(variables, ws_a, "none", method=g.synthesize), atol=1e-5)
+  np.testing.assert_allclose(grid[[3, 6]], g.apply(variables, ws_b, "none", method=g.synthesize), atol=1e-5)
+  assert not np.allclose(grid[4], grid[5])  # the columns' fine styles differ
+  with pytest.raises(Exception, match="crossover"):
+    task.style_mixing(state, seed=3, crossover=0)

@@ -222,10 +222,32 @@ class StyleGAN2Task:
            for i in range(0, num, batch_size)]
     return np.concatenate(out).astype(np.float32)
 
+  def style_mixing(self, state, seed: int, num: int = 5, crossover: int = 4) -> np.ndarray:
+    """Style mixing as in Karras et al. 2019, fig. 3: a (num + 1)^2 grid [(num + 1)^2, H, W, C] whose top row
+    holds `num` samples A (after a blank corner), whose left column holds `num` samples B, and whose cell (i, j)
+    takes the styles of the layers before `crossover` (the coarse resolutions: 4 = the 4x4 and 8x8 blocks)
+    from B_i and the others from A_j; noise off (noise_mode 'none'), so only the styles differ."""
+    if not 0 < crossover < self.spec.generator.num_ws:
+      raise UserError(f"crossover must lie in (0, {self.spec.generator.num_ws}), got {crossover}")
+    z_a, z_b = jax.random.normal(jax.random.key(seed), (2, num, self.spec.z_dim))
+    params = state.g.params if state.g_ema is None else state.g_ema
+    g = functools.partial(self.spec.generator.apply, {"params": params, "batch_stats": state.g.batch_stats},
+                          train=False, noise_mode="none")
+    a, b = np.asarray(g(z_a)), np.asarray(g(z_b))
+    mixed = np.asarray(g(jnp.repeat(z_b, num, 0), mixing_z=jnp.tile(z_a, (num, 1)), crossover=crossover))
+    blank = np.ones_like(a[:1])
+    rows = [np.concatenate([blank, a])] + [np.concatenate([b[i:i + 1], mixed[i * num:(i + 1) * num]])
+                                           for i in range(num)]
+    return np.concatenate(rows).astype(np.float32)
+
   def evaluate(self, state, step: int, workdir: str) -> dict:
-    """Writes samples/step_<N>.png (64 samples, and 16 at psi = 0.5 in the last rows); no metrics."""
+    """Writes samples/step_<N>.png (64 samples, and 16 at psi = 0.5 in the last rows) and
+    samples/mixing_step_<N>.png (`style_mixing`); no metrics."""
     if jax.process_index() == 0:
       images = np.concatenate([self.sample(state, 48, seed=self.config.seed + 1),
                                self.sample(state, 16, seed=self.config.seed + 1, truncation=0.5)])
       visualize.save_image_grid(images, os.path.join(workdir, "samples", f"step_{step}.png"), ncols=8)
+      crossover = min(4, self.spec.generator.num_ws - 1)
+      visualize.save_image_grid(self.style_mixing(state, self.config.seed + 1, crossover=crossover),
+                                os.path.join(workdir, "samples", f"mixing_step_{step}.png"), ncols=6)
     return {}
