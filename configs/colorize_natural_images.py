@@ -24,6 +24,7 @@ def paired_config() -> ml_collections.ConfigDict:
   c.model = ml_collections.ConfigDict({"netG": "unet_256", "netD": "basic", "n_layers_D": 3, "ngf": 64,
                                        "ndf": 64, "norm": "batch", "use_dropout": True})
   c.l1_weight = 100.0
+  c.gan_weight = 1.0  # 0: the L1-only generator (Isola et al. 2017, Table 1's "L1")
   c.g_optimizer = common.optimizer("adam", 2e-4, b1=0.5, b2=0.999)
   c.d_optimizer = common.optimizer("adam", 2e-4, b1=0.5, b2=0.999)
   c.eval_split = "set14"

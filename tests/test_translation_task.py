@@ -140,10 +140,12 @@ def test_two_step_colourisation_run_evaluates_and_translates(data_dir, tmp_path)
     task.translate(state, np.zeros((8, 8, 2), np.uint8))
 
 
-def test_generator_gradient_through_the_single_forward_pass_equals_the_direct_gradient():
-  """The step's G update (SGD, rate 1) is minus the gradient of adv + 100 L1 under the updated D, computed
-  here directly, with the step's dropout key."""
+@pytest.mark.parametrize("gan_weight", [1.0, 0.0])
+def test_generator_gradient_through_the_single_forward_pass_equals_the_direct_gradient(gan_weight):
+  """The step's G update (SGD, rate 1) is minus the gradient of gan_weight * adv + 100 L1 under the updated D,
+  computed here directly, with the step's dropout key (gan_weight 0: the L1-only generator)."""
   config = _tiny_colorize()
+  config.gan_weight = gan_weight
   config.model.norm = "instance"
   pairing = translation_task.PAIRINGS.get("colorize")(config)
   pairing.generator = unet.UnetGenerator(6, 2, 4, "instance", use_dropout=True)  # dropout: the key must match
@@ -163,7 +165,7 @@ def test_generator_gradient_through_the_single_forward_pass_equals_the_direct_gr
     out = pairing.generator.apply({"params": g_params}, pair.source, train=True, rngs={"dropout": dropout_rng})
     logits = pairing.discriminator.apply({"params": new.params["D"]}, out, cond=pair.source, train=True)
     adv = optax.sigmoid_binary_cross_entropy(logits, jnp.ones_like(logits)).mean()
-    return adv + 100.0 * jnp.abs(out - pair.target).mean()
+    return gan_weight * adv + 100.0 * jnp.abs(out - pair.target).mean()
   expected = jax.jit(jax.grad(loss))(params["G"])
   step_grad = jax.tree.map(lambda old, updated: old - updated, params["G"], new.params["G"])
   for e, g in zip(jax.tree.leaves(expected), jax.tree.leaves(step_grad)):

@@ -10,7 +10,8 @@ inference mode (running BatchNorm statistics, no dropout), so they are determini
 
 Pairings:
 - `colorize` (sec. 4.2): source L / 50 - 1 of the CIE Lab image, target (a, b) / 110; D sees [L, ab] on
-  channels (the PatchGAN, conditional); L1 with weight `l1_weight` (100) and GAN weight 1.
+  channels (the PatchGAN, conditional); L1 with weight `l1_weight` (100) and GAN weight `gan_weight` (1;
+  0 trains the L1-only generator of the comparison, sec. 4.2).
 - `inpaint` (Pathak et al. 2016): the context encoder (`gans.models.translation.context_encoder`) at 128 x 128.
   `mask = "centre"`: the central 64 x 64 region, shrunk by `overlap` pixels on each side, is filled with the mean
   colour; G predicts the whole centre and the L2 loss weights the `overlap` border of the centre by
@@ -20,7 +21,7 @@ Pairings:
   averaged down 2x. Weights 0.999 (L2) and 0.001 (adversarial), sec. 3.3.
 
 Config keys: `pairing`, `model` (colorize: the reference's netG, netD, n_layers_D, ngf, ndf, norm, use_dropout;
-inpaint: nBottleneck, nef, ngf, ndf), `l1_weight`, `inpaint` {mask, overlap, overlap_weight, rec_weight,
+inpaint: nBottleneck, nef, ngf, ndf), `l1_weight`, `gan_weight`, `inpaint` {mask, overlap, overlap_weight, rec_weight,
 adv_weight}, `g_optimizer`, `d_optimizer`, `eval_split`, `eval_size`, `eval_images`.
 """
 import dataclasses
@@ -76,7 +77,8 @@ class Colorize:
     m = config.model
     self.generator = translation.generator(m.netG, 2, m.ngf, m.norm, m.use_dropout)
     self.discriminator = translation.discriminator(m.netD, m.ndf, m.n_layers_D, m.norm)
-    self.rec_weight, self.adv_weight, self.squared = float(config.l1_weight), 1.0, False
+    self.rec_weight, self.adv_weight = float(config.l1_weight), float(config.get("gan_weight", 1.0))
+    self.squared = False
     multiple = {**{k: 2 ** v for k, v in unet.NUM_DOWNS.items()}, **{k: 4 for k in resnet_generator.N_BLOCKS}}
     self.size_multiple = multiple[m.netG]
 
