@@ -2,6 +2,7 @@
 
   python -m launch.benchmark_table --measure_peak        # every experiment config, and DCGAN at 64x64
   python -m launch.benchmark_table --configs configs/dcgan.py,"configs/dcgan.py:fashion_mnist --config.image_size=64"
+  python -m launch.benchmark_table --measure_peak --update --configs configs/biggan_fashion_mnist.py  # one row
 
 The default list has every config in configs/ (a GAN variant's file once per dataset, as
 `configs/<variant>.py:<dataset>`) and DCGAN at 64x64. Each entry runs `python -m launch.benchmark --config
@@ -68,6 +69,8 @@ flags.DEFINE_string("readme", "docs/results.md", "File holding the table markers
 flags.DEFINE_bool("measure_peak", False, "Measure the fp32 matmul peak of this machine first.")
 flags.DEFINE_float("peak_gflops", 0.0, "Known fp32 matmul peak in GFLOP/s (used without --measure_peak).")
 flags.DEFINE_integer("peak_size", 2048, "Side of the square matrices of the peak measurement.")
+flags.DEFINE_bool("update", False, "Measure only --configs and keep the table's other rows and notes: the new rows "
+                  "replace those of the same experiment or are appended, with a note of their own.")
 FLAGS = flags.FLAGS
 
 
@@ -136,8 +139,28 @@ def main(argv):
           f"Load average before measuring: {load:.1f} on {os.cpu_count()} cores. "
           f"Regenerate: `python -m launch.benchmark_table --measure_peak`." if peak else "")
   table = format_table(rows, peak) + note
+  if FLAGS.update:
+    date = time.strftime("%Y-%m-%d")
+    table = merge_tables(FLAGS.readme, table, f"Rows {', '.join(r['experiment'] for r in rows)} measured {date}: ")
   tables.write_between_markers(FLAGS.readme, (START, END), table)
   print(table)
+
+
+def merge_tables(readme: str, new: str, lead: str) -> str:
+  """The table between the markers of `readme` with `new`'s rows put in (replacing rows of the same first cell,
+  else appended) and `new`'s note, after `lead`, added below the old notes."""
+  old_lines = tables.between_markers(readme, (START, END)).strip().splitlines()
+  old_rows = [line for line in old_lines if line.startswith("|")]
+  old_notes = "\n".join(line for line in old_lines if not line.startswith("|")).strip()
+  new_lines = new.strip().splitlines()
+  new_rows = [line for line in new_lines if line.startswith("|")]
+  new_note = "\n".join(line for line in new_lines if not line.startswith("|")).strip()
+  if not old_rows:
+    return new
+  measured = {tables.cells(line)[0]: line for line in new_rows[2:]}
+  body = [measured.pop(tables.cells(line)[0], line) for line in old_rows[2:]] + list(measured.values())
+  notes = "\n\n".join(n for n in (old_notes, lead + new_note if new_note else "") if n)
+  return "\n".join(new_rows[:2] + body) + ("\n\n" + notes if notes else "")
 
 
 if __name__ == "__main__":

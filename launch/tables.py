@@ -41,6 +41,17 @@ def final_eval(workdir: str, step: int) -> dict:
   return done[-1] if done else {}
 
 
+def last_row(workdir: str, step: int) -> dict:
+  """The last metrics.jsonl row of `step` (a task's final evaluation comes after the step's training log; {} if
+  none)."""
+  path = os.path.join(workdir, "metrics.jsonl")
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    rows = [r for r in map(json.loads, f) if r["step"] == step]
+  return rows[-1] if rows else {}
+
+
 def train_one(config, workdir: str) -> dict:
   """Trains (or reuses a finished) run; returns its final evaluation plus `cpu_min` and `wall_min`
   (this process's CPU time and the wall time of `train_and_evaluate`, written to workdir/timing.json)."""
@@ -70,6 +81,12 @@ def _block(path: str, markers: tuple[str, str]) -> tuple[str, int, int]:
     content = f.read()
   i, j = content.find(start), content.find(end)
   return (content, i + len(start), j) if 0 <= i < j else (content, -1, -1)
+
+
+def between_markers(path: str, markers: tuple[str, str]) -> str:
+  """The text between `markers` in `path` ('' if they are missing)."""
+  content, i, j = _block(path, markers)
+  return content[i:j] if i >= 0 else ""
 
 
 def table_rows(path: str, markers: tuple[str, str]) -> dict[str, str]:
