@@ -130,14 +130,16 @@ def main(argv):
     peak = measure_matmul_peak(FLAGS.peak_size)
   entries = FLAGS.configs or all_configs()
   load = os.getloadavg()[0]  # before our own runs add to it
+  update = f" --update --configs {','.join(entries)}" if FLAGS.update else ""
   rows = []
   for i, entry in enumerate(entries):
     rows.append(run_benchmark(entry, FLAGS.steps))
     print(f"[{i + 1}/{len(entries)}] {entry}: {rows[-1]['ms_per_step']:.1f} ms/step, "
           f"compile {rows[-1]['compile_s']:.1f} s", file=sys.stderr, flush=True)
   note = (f"\n\nfp32 matmul peak: {peak:.0f} GFLOP/s ({FLAGS.peak_size}^2 jitted matmul, best of 10). "
-          f"Load average before measuring: {load:.1f} on {os.cpu_count()} cores. "
-          f"Regenerate: `python -m launch.benchmark_table --measure_peak`." if peak else "")
+          f"Load average before measuring: {load:.1f} on {os.cpu_count()} cores; measured on "
+          f"{len(os.sched_getaffinity(0))} of them (CPU affinity). "
+          f"Regenerate: `python -m launch.benchmark_table --measure_peak{update}`." if peak else "")
   table = format_table(rows, peak) + note
   if FLAGS.update:
     date = time.strftime("%Y-%m-%d")
