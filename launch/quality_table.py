@@ -16,8 +16,8 @@ the end. Then, for every run, from its last checkpoint (the EMA generator where 
     digit read by `--digit_classifier` (Lin et al. 2018, sec. 5.2);
   - any other task (IcGAN, colourisation, inpainting, CycleGAN, super-resolution, ...): its own final
     evaluation (`task.evaluate`, e.g. Set14 PSNR/SSIM), one table per pairing or task, a column per number.
-The results are kept in `<run>/quality.json`, each run's last pictures are copied to `--samples_dir`; each table
-(a GAN dataset, a pairing, a task) goes between `<!-- quality-table:<table>:start -->` and
+The results are kept in `<run>/quality.json`, each run's last pictures are copied to `--quality_samples_dir`;
+each table (a GAN dataset, a pairing, a task) goes between `<!-- quality-table:<table>:start -->` and
 `<!-- quality-table:<table>:end -->` in `--results`. CPU minutes are the training process's CPU time (all
 threads) from the first step to the last checkpoint, its one in-loop evaluation included.
 """
@@ -42,8 +42,8 @@ flags.DEFINE_string("fashion_extractor", "shipped:fashion_mnist", "Feature extra
 flags.DEFINE_string("digit_classifier", "shipped:mnist_5k", "Digit classifier of the Stacked-MNIST mode count.")
 flags.DEFINE_integer("fashion_num", 10_000, "Samples per Fashion-MNIST evaluation.")
 flags.DEFINE_integer("stacked_num", 26_000, "Samples per Stacked-MNIST mode count (PacGAN: 26,000).")
-flags.DEFINE_string("samples_dir", "docs/quality_samples", "Where each run's last pictures are copied (linked from "
-                    "the tables).")
+flags.DEFINE_string("quality_samples_dir", "docs/quality_samples", "Where each run's last pictures are copied "
+                    "(linked from the tables).")
 flags.DEFINE_string("note", "", "Machine state and budget, printed under the tables.")
 flags.mark_flags_as_required(["runs"])
 FLAGS = flags.FLAGS
@@ -207,7 +207,8 @@ def main(argv):
     timing = tables.train_one(config, workdir)
     result = {**evaluate(name, config, workdir), **{k: timing[k] for k in ("steps", "cpu_min", "wall_min")}}
     if not FLAGS.only:
-      result["pictures"] = copy_pictures(name, workdir, config.total_steps, FLAGS.samples_dir, FLAGS.results)
+      result["pictures"] = copy_pictures(name, workdir, config.total_steps, FLAGS.quality_samples_dir,
+                                         FLAGS.results)
     by_table.setdefault(table_name(config, result), []).append((name, result))
   if FLAGS.only:
     return

@@ -97,5 +97,5 @@ def test_missing_workdir_for_sample_is_one_line(tmp_path):
 def test_table_launchers_can_be_imported_together():
   # The tests import these in one process, where absl flags share one registry: a name defined twice
   # fails at import (as `--configs` once did).
-  code = "from launch import benchmark_table, classifier_table, gan_table, plot, reference_points"
+  code = "from launch import benchmark_table, classifier_table, gan_table, plot, quality_table, reference_points"
   subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, timeout=300)

@@ -51,7 +51,7 @@ def test_tiny_table_end_to_end(data_dir, tmp_path):
   sets += [f"i:{s}" for s in common + ["model.nef=4", "model.ngf=4", "model.ndf=4", "model.nBottleneck=8"]]
   args = ["--runs", "g=dcgan:fashion_mnist,s=dcgan_stacked_mnist,i=inpaint_natural_images",
           *(f"--set={s}" for s in sets), "--quality_workroot", str(tmp_path / "w"), "--results", str(results),
-          "--fashion_num=50", "--stacked_num=50", "--samples_dir", str(tmp_path / "pictures")]
+          "--fashion_num=50", "--stacked_num=50", "--quality_samples_dir", str(tmp_path / "pictures")]
   env = {**os.environ, "XLA_FLAGS": os.environ["GANS_TEST_XLA_FLAGS"]}
   proc = subprocess.run([sys.executable, "-m", "launch.quality_table", *args], cwd=ROOT, env=env,
                         capture_output=True, text=True, timeout=900)

@@ -10,7 +10,7 @@ ROWS = [{"truncation": None, "fcd": 12.5, "precision": 0.6, "recall": 0.55},
 
 
 class _Task:
-  conditional, num_labels = True, 10
+  conditional, num_labels, class_labels = True, 10, 10
 
   def __init__(self):
     self.calls = []
