@@ -151,12 +151,13 @@ def main(argv):
 def merge_tables(readme: str, new: str, lead: str) -> str:
   """The table between the markers of `readme` with `new`'s rows put in (replacing rows of the same first cell,
   else appended) and `new`'s note, after `lead`, added below the old notes."""
-  old_lines = tables.between_markers(readme, (START, END)).strip().splitlines()
-  old_rows = [line for line in old_lines if line.startswith("|")]
-  old_notes = "\n".join(line for line in old_lines if not line.startswith("|")).strip()
-  new_lines = new.strip().splitlines()
-  new_rows = [line for line in new_lines if line.startswith("|")]
-  new_note = "\n".join(line for line in new_lines if not line.startswith("|")).strip()
+  def split(text: str) -> tuple[list[str], str]:  # (the table's lines, the text around it)
+    lines = text.strip().splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    return table, "\n".join(line for line in lines if not line.startswith("|")).strip()
+
+  old_rows, old_notes = split(tables.between_markers(readme, (START, END)))
+  new_rows, new_note = split(new)
   if not old_rows:
     return new
   measured = {tables.cells(line)[0]: line for line in new_rows[2:]}

@@ -81,13 +81,13 @@ def run_config(spec: str, overrides: dict):
   c = common.experiment_config(spec)
   with c.unlocked():
     for key, value in overrides.items():
-      node, *path = key.split(".")
+      *parents, leaf = key.split(".")
       target = c
-      for part in [node, *path][:-1]:
+      for part in parents:
         target = target[part]
-      if [node, *path][-1] not in target:
+      if leaf not in target:
         raise UserError(f"--set {key}: the config has no such key")
-      target[[node, *path][-1]] = value
+      target[leaf] = value
     c.eval_every = c.total_steps
     c.checkpoint_every = min(c.get("checkpoint_every", c.total_steps), c.total_steps)
     if c.get("task", "gan") == "gan":
@@ -116,7 +116,7 @@ def evaluate(name: str, config, workdir: str) -> dict:
   _, task, state, step = runs.restore_task(workdir)
   result = {"step": int(step), "params": loop.param_counts(state)}
   if not isinstance(task, Sampler):  # the task's own final evaluation, from the run's log
-    result["evaluation"] = {k: v for k, v in tables.last_row(workdir, config.total_steps).items()
+    result["evaluation"] = {k: v for k, v in tables.final_eval(workdir, config.total_steps, keys=()).items()
                             if k != "step" and isinstance(v, (int, float))}
   elif stacked:
     samples = task.sample(state, key["num"], config.seed + 2)

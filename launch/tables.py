@@ -30,25 +30,14 @@ def cells(line: str) -> list[str]:
   return [c.strip() for c in line.strip().removeprefix("|").removesuffix("|").split("|")]
 
 
-def final_eval(workdir: str, step: int) -> dict:
-  """The last evaluation row of `step` in the run's metrics.jsonl ({} if none)."""
+def final_eval(workdir: str, step: int, keys: tuple[str, ...] = EVAL_KEYS) -> dict:
+  """The last row of `step` in the run's metrics.jsonl holding one of `keys` (empty: any row, e.g. a task's final
+  evaluation, which comes after the step's training log); {} if none."""
   path = os.path.join(workdir, "metrics.jsonl")
   if not os.path.exists(path):
     return {}
   with open(path) as f:
-    rows = [json.loads(line) for line in f]
-  done = [r for r in rows if r["step"] == step and any(k in r for k in EVAL_KEYS)]
-  return done[-1] if done else {}
-
-
-def last_row(workdir: str, step: int) -> dict:
-  """The last metrics.jsonl row of `step` (a task's final evaluation comes after the step's training log; {} if
-  none)."""
-  path = os.path.join(workdir, "metrics.jsonl")
-  if not os.path.exists(path):
-    return {}
-  with open(path) as f:
-    rows = [r for r in map(json.loads, f) if r["step"] == step]
+    rows = [r for r in map(json.loads, f) if r["step"] == step and (not keys or any(k in r for k in keys))]
   return rows[-1] if rows else {}
 
 
@@ -91,8 +80,7 @@ def between_markers(path: str, markers: tuple[str, str]) -> str:
 
 def table_rows(path: str, markers: tuple[str, str]) -> dict[str, str]:
   """The Markdown table lines between `markers` in `path`, by their first cell (header and rule excluded)."""
-  content, i, j = _block(path, markers)
-  lines = content[i:j].splitlines() if i >= 0 else []
+  lines = between_markers(path, markers).splitlines()
   rows = [line for line in lines if line.startswith("|") and not line.startswith("|---")][1:]
   return {cells(line)[0]: line for line in rows}
 

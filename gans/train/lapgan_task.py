@@ -26,7 +26,7 @@ from gans.errors import UserError
 from gans.models.gan import lapgan
 from gans.train import optim
 from gans.train.gan_step import GANState, NetState
-from gans.train.task import TASKS, WholeStep
+from gans.train.task import TASKS, Unconditional, WholeStep
 
 _LOGISTIC = losses.get_loss("nsgan")
 
@@ -126,10 +126,8 @@ def build_spec(config: ConfigDict, data: DataSpec) -> LAPGANSpec:
 
 
 @TASKS.register("lapgan")
-class LAPGANTask:
+class LAPGANTask(Unconditional):
   """LAPGAN (`gans.train.task.Task` and `Sampler`, unconditional)."""
-  conditional = False
-  num_labels = class_labels = 0
 
   def __init__(self, config: ConfigDict, data: DataSpec, mesh=None):
     del mesh

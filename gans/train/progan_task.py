@@ -32,7 +32,7 @@ from gans.models import gan as gan_models
 from gans.models.gan import progan
 from gans.train import optim
 from gans.train.gan_step import GANState, NetState
-from gans.train.task import TASKS, flops
+from gans.train.task import TASKS, Unconditional, flops
 
 _WASSERSTEIN = losses.get_loss("wasserstein")
 
@@ -164,10 +164,8 @@ def build_spec(config: ConfigDict, data: DataSpec) -> ProGANSpec:
 
 
 @TASKS.register("progan")
-class ProGANTask:
+class ProGANTask(Unconditional):
   """A progressively grown GAN (`gans.train.task.Task` and `Sampler`, unconditional)."""
-  conditional = False
-  num_labels = class_labels = 0
 
   def __init__(self, config: ConfigDict, data: DataSpec, mesh=None):
     del mesh

@@ -30,7 +30,7 @@ from gans.models import gan as gan_models
 from gans.models.gan import stylegan2
 from gans.train.gan_step import GANState, NetState
 from gans.train.lazy_step import LazyStep, LazyUpdate, lazy_adam
-from gans.train.task import TASKS
+from gans.train.task import TASKS, Unconditional
 
 _LOGISTIC = losses.get_loss("nsgan")  # D: softplus(D(G(z))) + softplus(-D(x)); G: softplus(-D(G(z)))
 
@@ -178,10 +178,8 @@ def build_spec(config: ConfigDict, data: DataSpec) -> StyleGAN2Spec:
 
 
 @TASKS.register("stylegan2")
-class StyleGAN2Task:
+class StyleGAN2Task(Unconditional):
   """StyleGAN2 (`gans.train.task.Task` and `Sampler`, unconditional)."""
-  conditional = False
-  num_labels = class_labels = 0
 
   def __init__(self, config: ConfigDict, data: DataSpec, mesh=None):
     del mesh

@@ -68,6 +68,12 @@ class Sampler(Protocol):
     """`num` samples as float32 numpy (images in [-1, 1])."""
 
 
+class Unconditional:
+  """The `Sampler` attributes of a generator that takes no labels (a base of such tasks)."""
+  conditional = False
+  num_labels = class_labels = 0
+
+
 @runtime_checkable
 class Translator(Protocol):
   """A task whose trained network maps an image to an image (translation, colourisation, inpainting,
