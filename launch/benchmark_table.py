@@ -143,27 +143,10 @@ def main(argv):
   table = format_table(rows, peak) + note
   if FLAGS.update:
     date = time.strftime("%Y-%m-%d")
-    table = merge_tables(FLAGS.readme, table, f"Rows {', '.join(r['experiment'] for r in rows)} measured {date}: ")
+    lead = f"Rows {', '.join(r['experiment'] for r in rows)} measured {date}: "
+    table = tables.merge_table(FLAGS.readme, (START, END), table, lead)
   tables.write_between_markers(FLAGS.readme, (START, END), table)
   print(table)
-
-
-def merge_tables(readme: str, new: str, lead: str) -> str:
-  """The table between the markers of `readme` with `new`'s rows put in (replacing rows of the same first cell,
-  else appended) and `new`'s note, after `lead`, added below the old notes."""
-  def split(text: str) -> tuple[list[str], str]:  # (the table's lines, the text around it)
-    lines = text.strip().splitlines()
-    table = [line for line in lines if line.startswith("|")]
-    return table, "\n".join(line for line in lines if not line.startswith("|")).strip()
-
-  old_rows, old_notes = split(tables.between_markers(readme, (START, END)))
-  new_rows, new_note = split(new)
-  if not old_rows:
-    return new
-  measured = {tables.cells(line)[0]: line for line in new_rows[2:]}
-  body = [measured.pop(tables.cells(line)[0], line) for line in old_rows[2:]] + list(measured.values())
-  notes = "\n\n".join(n for n in (old_notes, lead + new_note if new_note else "") if n)
-  return "\n".join(new_rows[:2] + body) + ("\n\n" + notes if notes else "")
 
 
 if __name__ == "__main__":

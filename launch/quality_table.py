@@ -3,6 +3,7 @@
   python -m launch.quality_table --runs dcgan=dcgan:fashion_mnist,biggan=biggan_fashion_mnist \
       --set dcgan:total_steps=5000 --set biggan:total_steps=500 --only dcgan   # train one run (e.g. per core)
   python -m launch.quality_table --runs ... --set ...                          # train what is missing, write
+  python -m launch.quality_table --runs biggan_60min=biggan_fashion_mnist --keep_other_rows  # add a row
 
 Each run `name=config` (`config` names configs/<config>.py, `<config>:<dataset>` for a variant's file) trains
 in `--quality_workroot/<name>` (a finished run is reused, an interrupted one resumes) with its config's own
@@ -44,6 +45,8 @@ flags.DEFINE_integer("fashion_num", 10_000, "Samples per Fashion-MNIST evaluatio
 flags.DEFINE_integer("stacked_num", 26_000, "Samples per Stacked-MNIST mode count (PacGAN: 26,000).")
 flags.DEFINE_string("quality_samples_dir", "docs/quality_samples", "Where each run's last pictures are copied "
                     "(linked from the tables).")
+flags.DEFINE_bool("keep_other_rows", False, "Keep the rows of runs not in --runs in each table written (a table "
+                  "grown over several commands), the note added below the old ones.")
 flags.DEFINE_string("note", "", "Machine state and budget, printed under the tables.")
 flags.mark_flags_as_required(["runs"])
 FLAGS = flags.FLAGS
@@ -217,6 +220,8 @@ def main(argv):
     table = (task_table if "evaluation" in first else stacked_table if "modes" in first else sample_table)(rows)
     body = table + "\n\n" + (FLAGS.note + " " if FLAGS.note else "") + "Regenerate: `python -m launch.quality_table`" \
         " with the command in the text above."
+    if FLAGS.keep_other_rows:
+      body = tables.merge_table(FLAGS.results, table_markers(name), body, f"Rows {', '.join(n for n, _ in rows)}: ")
     tables.write_between_markers(FLAGS.results, table_markers(name), body)
     print(body)
 

@@ -92,3 +92,24 @@ def write_between_markers(path: str, markers: tuple[str, str], body: str) -> Non
     raise UserError(f"{path} has no {markers[0]} ... {markers[1]} block")
   with open(path, "w") as f:
     f.write(content[:i] + "\n" + body.rstrip() + "\n" + content[j:])
+
+
+def merge_table(path: str, markers: tuple[str, str], new: str, lead: str) -> str:
+  """The table between `markers` in `path` with `new`'s rows put in (replacing rows of the same first cell, else
+  appended) and `new`'s note, after `lead`, added below the old notes; `new` itself where `path` has no table."""
+  def split(text: str) -> tuple[list[str], str]:  # (the table's lines, the text around it)
+    lines = text.strip().splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    return table, "\n".join(line for line in lines if not line.startswith("|")).strip()
+
+  old_rows, old_notes = split(between_markers(path, markers))
+  new_rows, new_note = split(new)
+  if not old_rows:
+    return new
+  if cells(old_rows[0]) != cells(new_rows[0]):
+    raise UserError(f"{path}: the table between {markers[0]} ... has other columns than the new rows; "
+                    "regenerate it whole")
+  measured = {cells(line)[0]: line for line in new_rows[2:]}
+  body = [measured.pop(cells(line)[0], line) for line in old_rows[2:]] + list(measured.values())
+  notes = "\n\n".join(n for n in (old_notes, lead + new_note if new_note else "") if n)
+  return "\n".join(new_rows[:2] + body) + ("\n\n" + notes if notes else "")

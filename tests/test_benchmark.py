@@ -110,7 +110,7 @@ def test_update_replaces_measured_rows_keeps_the_others_and_adds_a_note(tmp_path
   old = bt.format_table([_ROW, {**_ROW, "experiment": "wgan_ring8"}], 150.0) + "\n\nold note"
   path.write_text(f"intro\n{bt.START}\n{old}\n{bt.END}\n")
   new = bt.format_table([{**_ROW, "ms_per_step": 99.0}, {**_ROW, "experiment": "biggan"}], 300.0) + "\n\nnew note"
-  merged = bt.merge_tables(str(path), new, "Rows measured today: ").splitlines()
+  merged = tables.merge_table(str(path), (bt.START, bt.END), new, "Rows measured today: ").splitlines()
   assert merged[:2] == new.splitlines()[:2]
   assert [tables.cells(line)[0] for line in merged[2:5]] == ["dcgan_fashion_mnist", "wgan_ring8", "biggan"]
   assert tables.cells(merged[2])[2] == "99.0" and tables.cells(merged[2])[5] == "25"  # 74.7 / 300
@@ -118,4 +118,4 @@ def test_update_replaces_measured_rows_keeps_the_others_and_adds_a_note(tmp_path
   assert merged[-3:] == ["old note", "", "Rows measured today: new note"]
   empty = tmp_path / "empty.md"
   empty.write_text(f"{bt.START}\n{bt.END}\n")
-  assert bt.merge_tables(str(empty), new, "x") == new
+  assert tables.merge_table(str(empty), (bt.START, bt.END), new, "x") == new

@@ -7,6 +7,8 @@ import pathlib
 import shutil
 import socket
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ import tensorflow_datasets as tfds
 from gans.data import mnist_5k, sources
 from gans.errors import UserError
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FASHION_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                  "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
@@ -207,3 +210,18 @@ def test_default_data_dir_follows_env(monkeypatch):
   assert sources.default_data_dir() == "/some/where"
   monkeypatch.delenv("TFDS_DATA_DIR")
   assert sources.default_data_dir() == os.path.expanduser("~/tensorflow_datasets")
+
+
+def test_a_second_process_waits_while_one_prepares(tmp_path):
+  # Two runs started together on a new machine: the second must wait for the first's preparation, not prepare
+  # the same dataset beside it (one of them then fails renaming its copy into place).
+  data_dir = str(tmp_path / "tfds")
+  code = ("from gans.data import sources; print('imported', flush=True); "
+          f"sources.get_builder('mnist_5k', {data_dir!r}); print('ready')")
+  with sources.preparing(data_dir, "mnist_5k"):  # this process is "preparing"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "imported"
+    with pytest.raises(subprocess.TimeoutExpired):
+      proc.wait(timeout=10)
+    assert not os.path.exists(os.path.join(data_dir, "mnist_5k"))  # unlocked, tfds makes it within a second
+  assert proc.communicate(timeout=300)[0].splitlines()[-1] == "ready" and proc.returncode == 0

@@ -13,6 +13,7 @@ import numpy as np
 
 from configs import progan_fashion_mnist
 from gans import runs
+from gans.data import pipeline
 from gans.train import loop, progan_task
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,6 +63,19 @@ def test_critic_loss_with_gradient_penalty_and_drift_matches_hand_value():
   d_real, d_fake = (real * w).sum(axis=(1, 2, 3)), (fake * w).sum(axis=(1, 2, 3))
   expected = d_fake.mean() - d_real.mean() + 10 * (np.linalg.norm(w) - 1) ** 2 + 0.001 * np.mean(d_real ** 2)
   np.testing.assert_allclose(loss, expected, rtol=1e-4)
+
+
+def test_compiled_step_is_the_full_resolution_one(data_dir):
+  # A benchmark times what `compile` returns against its FLOP count: both must be of the last (32x32) phase,
+  # not of the 4x4 phase where a new state's step would put the schedule.
+  c = _config(data_dir)
+  task = loop.create_task(c, pipeline.data_spec(c), None)
+  state, batch, rng = task.init(jax.random.key(0)), {"image": jnp.zeros((4, 8, 8, 1))}, jax.random.key(1)
+  step = task.step.jit()
+  compiled, flops = step.compile(state, batch, rng)
+  _, metrics = compiled(state, batch, rng)
+  assert task.spec.schedule.lod(0) == 1 and float(metrics["resolution"]) == 8
+  assert flops > 2 * progan_task.flops(step.for_lod(1).lower(state, batch, rng).compile()) > 0
 
 
 def test_stopped_in_a_fade_in_and_resumed_equals_uninterrupted(tmp_path, data_dir):

@@ -67,7 +67,12 @@ def test_tiny_table_end_to_end(data_dir, tmp_path):
   header = tables.cells(open(results).read().split("quality-table:inpaint:start -->")[1].splitlines()[1])
   assert "set14_psnr" in header and "set14_biharmonic_psnr" in header
   assert tables.cells(inpaint["i"])[-1] == "[translations](pictures/i_translations.png)"
-  # A second call reuses the finished runs and their evaluations.
-  again = subprocess.run([sys.executable, "-m", "launch.quality_table", *args], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=900)
+  # A second call reuses the finished runs and their evaluations; with --keep_other_rows it keeps a table's
+  # rows of runs it was not given.
+  text = results.read_text()
+  results.write_text(text.replace(gan, gan.replace("| g |", "| older |", 1) + "\n" + gan))
+  again = subprocess.run([sys.executable, "-m", "launch.quality_table", *args, "--keep_other_rows"], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=900)
   assert again.returncode == 0 and "training" not in again.stderr
+  assert list(tables.table_rows(str(results), quality_table.table_markers("mnist_5k"))) == ["older", "g"]
+  assert "Rows g: Regenerate" in tables.between_markers(str(results), quality_table.table_markers("mnist_5k"))

@@ -10,7 +10,9 @@
 - `natural_images`: photographs from the directory `$GANS_NATURAL_IMAGES_DIR` (see `gans.data.natural_images`).
 - anything else: the normal tfds download, for users with internet (mnist, cifar10, celeb_a, ...).
 """
+import contextlib
 import difflib
+import fcntl
 import hashlib
 import os
 import pathlib
@@ -164,6 +166,16 @@ def _natural_images(data_dir: str) -> tfds.core.DatasetBuilder:
   return builder
 
 
+@contextlib.contextmanager
+def preparing(data_dir: str, name: str):
+  """Holds `data_dir`'s lock for dataset `name`: one process at a time checks and prepares it (two runs started
+  together on a new machine would otherwise both prepare it, and one fail to rename its copy into place)."""
+  os.makedirs(data_dir, exist_ok=True)
+  with open(os.path.join(data_dir, f".prepare-{name.replace('/', '_').replace(':', '_')}.lock"), "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    yield
+
+
 _OFFLINE = {"fashion_mnist": _fashion_mnist, "mnist_5k": _mnist_5k, "natural_images": _natural_images}
 
 
@@ -178,14 +190,15 @@ def get_builder(name: str, data_dir: str | None = None) -> tfds.core.DatasetBuil
     A builder on which `as_dataset(split=..., shuffle_files=False)` works.
   """
   data_dir = os.path.expanduser(data_dir) if data_dir else default_data_dir()
-  if name in _OFFLINE:
-    return _OFFLINE[name](data_dir)
-  try:
-    builder = tfds.builder(name, data_dir=data_dir)
-  except tfds.core.registered.DatasetNotFoundError as e:
-    raise UserError(f"unknown dataset {name!r}: {_close_names(name.split(':')[0].split('/')[0])}") from e
-  except (ValueError, AssertionError) as e:  # tfds reports a bad config or version as AssertionError
-    raise UserError(f"dataset {name!r}: {(str(e).splitlines() or [''])[-1][:300]}") from e
-  if builder.is_prepared():
-    return builder
-  return _download_and_prepare(builder, data_dir)
+  with preparing(data_dir, name):
+    if name in _OFFLINE:
+      return _OFFLINE[name](data_dir)
+    try:
+      builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError as e:
+      raise UserError(f"unknown dataset {name!r}: {_close_names(name.split(':')[0].split('/')[0])}") from e
+    except (ValueError, AssertionError) as e:  # tfds reports a bad config or version as AssertionError
+      raise UserError(f"dataset {name!r}: {(str(e).splitlines() or [''])[-1][:300]}") from e
+    if builder.is_prepared():
+      return builder
+    return _download_and_prepare(builder, data_dir)
