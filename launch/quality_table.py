@@ -20,7 +20,8 @@ the end. Then, for every run, from its last checkpoint (the EMA generator where 
 The results are kept in `<run>/quality.json`, each run's last pictures are copied to `--quality_samples_dir`;
 each table (a GAN dataset, a pairing, a task) goes between `<!-- quality-table:<table>:start -->` and
 `<!-- quality-table:<table>:end -->` in `--results`. CPU minutes are the training process's CPU time (all
-threads) from the first step to the last checkpoint, its one in-loop evaluation included.
+threads) from the first step to the last checkpoint, its one in-loop evaluation included, summed over the
+processes of a resumed run ('+' after them where a process was killed and its time is unknown).
 """
 import ast
 import glob
@@ -163,7 +164,7 @@ def sample_table(rows: list[tuple[str, dict]]) -> str:
   body = []
   for name, r in rows:
     per_class = [v for k, v in r.items() if k.startswith("class_accuracy_")]
-    body.append([name, _params(r["params"]), f"{r['steps']:,}", f"{r['cpu_min']:.1f}", f"{r['fcd']:.3f}",
+    body.append([name, _params(r["params"]), f"{r['steps']:,}", tables.cpu_minutes(r), f"{r['fcd']:.3f}",
                  f"{r['kid']:.4f}", f"{r['precision']:.3f}", f"{r['recall']:.3f}",
                  f"{100 * r['class_accuracy']:.1f}" if "class_accuracy" in r else "-",
                  f"{100 * min(per_class):.1f}" if per_class else "-", r["pictures"]])
@@ -172,7 +173,7 @@ def sample_table(rows: list[tuple[str, dict]]) -> str:
 
 def stacked_table(rows: list[tuple[str, dict]]) -> str:
   header = ["run", "G / D params", "steps", "CPU min", "modes (of 1,000)", "KL to uniform", "pictures"]
-  body = [[name, _params(r["params"]), f"{r['steps']:,}", f"{r['cpu_min']:.1f}", str(r["modes"]), f"{r['kl']:.3f}",
+  body = [[name, _params(r["params"]), f"{r['steps']:,}", tables.cpu_minutes(r), str(r["modes"]), f"{r['kl']:.3f}",
            r["pictures"]] for name, r in rows]
   return tables.markdown_table(header, body, align="llrrrr")
 
@@ -184,7 +185,7 @@ def task_table(rows: list[tuple[str, dict]]) -> str:
   for _, r in rows:  # per-class numbers (`<name>_<k>`) stay in quality.json
     keys += [k for k in r["evaluation"] if k not in keys and not k.rpartition("_")[2].isdigit()]
   header = ["run", "params", "steps", "CPU min", *keys, "pictures"]
-  body = [[name, _params(r["params"]), f"{r['steps']:,}", f"{r['cpu_min']:.1f}",
+  body = [[name, _params(r["params"]), f"{r['steps']:,}", tables.cpu_minutes(r),
            *(f"{r['evaluation'][k]:.4g}" if k in r["evaluation"] else "-" for k in keys), r["pictures"]]
           for name, r in rows]
   return tables.markdown_table(header, body, align="llrr" + "r" * len(keys))
@@ -208,7 +209,8 @@ def main(argv):
     config = run_config(spec, overrides)
     workdir = os.path.join(FLAGS.quality_workroot, name)
     timing = tables.train_one(config, workdir)
-    result = {**evaluate(name, config, workdir), **{k: timing[k] for k in ("steps", "cpu_min", "wall_min")}}
+    kept = ("steps", "cpu_min", "wall_min", "unmeasured_steps")
+    result = {**evaluate(name, config, workdir), **{k: timing[k] for k in kept if k in timing}}
     if not FLAGS.only:
       result["pictures"] = copy_pictures(name, workdir, config.total_steps, FLAGS.quality_samples_dir,
                                          FLAGS.results)

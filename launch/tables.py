@@ -41,26 +41,46 @@ def final_eval(workdir: str, step: int, keys: tuple[str, ...] = EVAL_KEYS) -> di
   return rows[-1] if rows else {}
 
 
+def _checkpointed_step(workdir: str) -> int:
+  """The newest checkpoint's step in the run's workdir (0: none), where a resumed run starts."""
+  folder = os.path.join(workdir, "checkpoints")
+  return max((int(n) for n in os.listdir(folder) if n.isdigit()), default=0) if os.path.isdir(folder) else 0
+
+
 def train_one(config, workdir: str) -> dict:
-  """Trains (or reuses a finished) run; returns its final evaluation plus `cpu_min` and `wall_min`
-  (this process's CPU time and the wall time of `train_and_evaluate`, written to workdir/timing.json)."""
+  """Trains (or reuses a finished) run; returns its final evaluation plus `cpu_min` and `wall_min`: the CPU time
+  (all threads) and the wall time of `train_and_evaluate`, over every process that trained it (workdir/timing.json
+  keeps them with the step reached). A run resumed from a checkpoint past the step timing.json reached (its
+  process was killed, not stopped) also reports `unmeasured_steps`: the steps whose times are unknown."""
   from gans.train import loop  # pylint: disable=g-import-not-at-top
   timing_path = os.path.join(workdir, "timing.json")
+  timing = {}
   if os.path.exists(timing_path):
     with open(timing_path) as f:
       timing = json.load(f)
     if timing.get("steps") == config.total_steps:
       return {**final_eval(workdir, config.total_steps), **timing}
+  start = _checkpointed_step(workdir)
+  before = timing if start and timing.get("steps") == start else {"cpu_min": 0.0, "wall_min": 0.0,
+                                                                  "unmeasured_steps": start}
   cpu, wall = time.process_time(), time.time()
   state = loop.train_and_evaluate(config, workdir)
   step = int(state.step)
-  if step < config.total_steps:  # stopped early (SIGTERM): not a finished run
-    raise UserError(f"{workdir} stopped at step {step} of {config.total_steps}; run again to resume it")
-  timing = {"steps": config.total_steps, "cpu_min": (time.process_time() - cpu) / 60,
-            "wall_min": (time.time() - wall) / 60}
+  timing = {"steps": step, "cpu_min": before["cpu_min"] + (time.process_time() - cpu) / 60,
+            "wall_min": before["wall_min"] + (time.time() - wall) / 60}
+  if before.get("unmeasured_steps"):
+    timing["unmeasured_steps"] = before["unmeasured_steps"]
+  os.makedirs(workdir, exist_ok=True)
   with open(timing_path, "w") as f:
     json.dump(timing, f)
+  if step < config.total_steps:  # stopped early (SIGTERM): not a finished run
+    raise UserError(f"{workdir} stopped at step {step} of {config.total_steps}; run again to resume it")
   return {**final_eval(workdir, config.total_steps), **timing}
+
+
+def cpu_minutes(timing: dict) -> str:
+  """A table cell: the run's CPU minutes, '+' after them where some steps' times are unknown."""
+  return f"{timing['cpu_min']:.1f}" + ("+" if timing.get("unmeasured_steps") else "")
 
 
 def _block(path: str, markers: tuple[str, str]) -> tuple[str, int, int]:

@@ -459,8 +459,24 @@ def test_a_run_stopped_early_is_not_recorded_as_finished(monkeypatch, tmp_path):
   from gans.train import loop as loop_lib  # pylint: disable=g-import-not-at-top
   from launch import tables  # pylint: disable=g-import-not-at-top
   c = _config(total_steps=10)
-  monkeypatch.setattr(loop_lib, "train_and_evaluate", lambda config, workdir: classifier_step.ClassifierState(
-      jnp.asarray(4), {}, {}, ()))  # as after a SIGTERM at step 4
+  def trains_to(step):  # a stand-in for training that uses some CPU time and returns the state at `step`
+    return lambda config, workdir: (sum(range(3_000_000)), classifier_step.ClassifierState(
+        jnp.asarray(step), {}, {}, ()))[1]
+
+  monkeypatch.setattr(loop_lib, "train_and_evaluate", trains_to(4))  # as after a SIGTERM at step 4
   with pytest.raises(errors.UserError, match="stopped at step 4 of 10"):
     tables.train_one(c, str(tmp_path))
-  assert not os.path.exists(tmp_path / "timing.json")
+  stopped = json.load(open(tmp_path / "timing.json"))
+  assert stopped["steps"] == 4 and "unmeasured_steps" not in stopped
+  # Resumed from its step-4 checkpoint: the two processes' times add up.
+  os.makedirs(tmp_path / "checkpoints" / "4")
+  monkeypatch.setattr(loop_lib, "train_and_evaluate", trains_to(10))
+  finished = tables.train_one(c, str(tmp_path))
+  assert finished["steps"] == 10 and finished["cpu_min"] >= stopped["cpu_min"] > 0
+  assert finished["wall_min"] >= stopped["wall_min"] and tables.cpu_minutes(finished).count("+") == 0
+  # Resumed from a checkpoint past the step timing.json reached (killed, not stopped): those steps are unknown.
+  (tmp_path / "timing.json").write_text(json.dumps(stopped))
+  os.makedirs(tmp_path / "checkpoints" / "8")
+  resumed = tables.train_one(c, str(tmp_path))
+  assert resumed["unmeasured_steps"] == 8 and resumed["cpu_min"] < finished["cpu_min"]  # one process's, not two
+  assert tables.cpu_minutes(resumed).endswith("+")
