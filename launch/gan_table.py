@@ -25,7 +25,6 @@ FASHION = ("dcgan", "gan", "lsgan", "wgan", "wgan_gp", "dragan", "sngan", "began
 flags.DEFINE_string("workroot", "workdirs/gan_table", "Where the runs live.")
 flags.DEFINE_list("variants", list(UNCONDITIONAL), "Variants for the 2-D table.")
 flags.DEFINE_list("datasets", ["ring8", "grid25"], "2-D mixtures.")
-flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds per variant and dataset.")
 flags.DEFINE_list("critic_seeds", [], "Seeds for the variants with n_critic > 1 (wgan, wgan_gp, sngan: five D "
                   "updates per step cost ~3x a run); empty: --seeds.")
 flags.DEFINE_integer("mixture_steps", 0, "Override total_steps of the 2-D runs (0: the configs' own).")
@@ -120,7 +119,8 @@ def run_fashion(variants, steps, workroot, samples_dir, readme, tiny=False) -> s
 def main(argv):
   del argv
   if FLAGS.variants and FLAGS.datasets:
-    tables, _ = run_mixtures(FLAGS.variants, FLAGS.datasets, FLAGS.seeds, FLAGS.mixture_steps, FLAGS.workroot,
+    seeds = FLAGS.seeds or ["0", "1", "2"]
+    tables, _ = run_mixtures(FLAGS.variants, FLAGS.datasets, seeds, FLAGS.mixture_steps, FLAGS.workroot,
                              FLAGS.tiny, FLAGS.critic_seeds)
     for dataset, table in tables.items():
       tables.write_between_markers(FLAGS.table_readme, table_markers(dataset), table)

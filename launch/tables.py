@@ -5,9 +5,15 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 
+from absl import flags
+
 from gans.errors import UserError
 
-EVAL_KEYS = ("modes_captured", "test_accuracy")  # a metrics.jsonl row holding a final evaluation
+# Shared by the table launchers (gan_table, classifier_table), which can be imported together.
+flags.DEFINE_list("seeds", [], "Seeds to train each run with (gan_table: 0,1,2 if empty; classifier_table: the "
+                  "config's own seed if empty).")
+
+EVAL_KEYS = ("modes_captured", "test_accuracy", "validation_accuracy")  # a metrics.jsonl row holding a final evaluation
 _RULES = {"l": "---", "r": "---:", "c": ":---:"}
 
 
@@ -49,9 +55,10 @@ def _checkpointed_step(workdir: str) -> int:
 
 def train_one(config, workdir: str) -> dict:
   """Trains (or reuses a finished) run; returns its final evaluation plus `cpu_min` and `wall_min`: the CPU time
-  (all threads) and the wall time of `train_and_evaluate`, over every process that trained it (workdir/timing.json
-  keeps them with the step reached). A run resumed from a checkpoint past the step timing.json reached (its
-  process was killed, not stopped) also reports `unmeasured_steps`: the steps whose times are unknown."""
+  (all threads) and the wall time of `train_and_evaluate`, over every process that trained it, and `load_before`,
+  the 1-minute load average when it started (workdir/timing.json keeps them with the step reached). A run
+  resumed from a checkpoint past the step timing.json reached (its process was killed, not stopped) also reports
+  `unmeasured_steps`: the steps whose times are unknown."""
   from gans.train import loop  # pylint: disable=g-import-not-at-top
   timing_path = os.path.join(workdir, "timing.json")
   timing = {}
@@ -63,11 +70,11 @@ def train_one(config, workdir: str) -> dict:
   start = _checkpointed_step(workdir)
   before = timing if start and timing.get("steps") == start else {"cpu_min": 0.0, "wall_min": 0.0,
                                                                   "unmeasured_steps": start}
-  cpu, wall = time.process_time(), time.time()
+  load, cpu, wall = os.getloadavg()[0], time.process_time(), time.time()
   state = loop.train_and_evaluate(config, workdir)
   step = int(state.step)
   timing = {"steps": step, "cpu_min": before["cpu_min"] + (time.process_time() - cpu) / 60,
-            "wall_min": before["wall_min"] + (time.time() - wall) / 60}
+            "wall_min": before["wall_min"] + (time.time() - wall) / 60, "load_before": before.get("load_before", load)}
   if before.get("unmeasured_steps"):
     timing["unmeasured_steps"] = before["unmeasured_steps"]
   os.makedirs(workdir, exist_ok=True)

@@ -392,6 +392,22 @@ def test_end_to_end_on_mnist_5k(tiny, tmp_path, data_dir):
   assert again["test_accuracy"] == evals[-1]["test_accuracy"]
 
 
+def test_validation_examples_are_held_out_of_training_and_evaluated(tiny, data_dir):
+  from gans.data import pipeline  # pylint: disable=g-import-not-at-top
+  c = _config(dataset="mnist_5k", data_dir=data_dir, batch_size=500, validation_examples=500, eval_batch_size=250,
+              preprocess="value_range(-1,1)")  # no augmentation: an image seen is byte-equal to its copy
+  assert pipeline.train_split(c) == "train[:-500]"
+  held_out, _ = eval_input.split_arrays(c, "train[-500:]")
+  seen = [np.asarray(b["image"]) for b, _ in zip(pipeline.train_batches(c, parallel.make_mesh(1), 500), range(7))]
+  seen = {x.tobytes() for x in np.concatenate(seen)}
+  assert len(seen) == 3500 and not seen & {x.tobytes() for x in held_out}  # one epoch of the other 3,500
+  task = classifier_task.ClassifierTask(c, pipeline.data_spec(c), parallel.make_mesh(1))
+  result = task.evaluate(task.init(jax.random.key(0)), 0, "")
+  assert result["validation_examples"] == 500 and 0 <= result["validation_accuracy"] <= 1
+  with pytest.raises(errors.UserError, match="validation_examples"):
+    pipeline.train_split(_config(validation_examples=-1))
+
+
 class Plain(nn.Module):
   """Conv -> ReLU -> mean pool -> Dense, no BatchNorm or dropout: accumulation must equal a large batch."""
   num_classes: int = K
@@ -445,12 +461,20 @@ def test_classifier_table_trains_once_and_reports(data_dir, tmp_path):
   assert again == first
   # LeNet-5's 60,000 (LeCun et al. 1998) plus the dense 84 -> 10 head in place of the RBF centres.
   assert classifier_table.param_count(c) == 60_000 + 84 * 10 + 10
-  body = classifier_table.table([("lenet5_fashion_mnist", c, first)])
-  assert f"| lenet5_fashion_mnist | lenet5 | {100 * first['test_accuracy']:.2f} |" in body and "60,850" in body
-  resnet20 = "| resnet20_fashion_mnist | resnet20 | 94.20 | 99.90 | 31.6 | 269,434 |"
-  merged = classifier_table.table([("lenet5_fashion_mnist", c, first)],
+  second = {**first, "seed": 1, "test_accuracy": first["test_accuracy"] - 0.01, "wall_min": 2.0}
+  body = classifier_table.table([("lenet5_fashion_mnist", c, [{**first, "seed": 0}, second])])
+  row = tables.cells(body.splitlines()[2])
+  top1 = [100 * first["test_accuracy"], 100 * second["test_accuracy"]]
+  assert row[:4] == ["lenet5_fashion_mnist", "lenet5", "0, 1", f"{top1[0]:.2f} / {top1[1]:.2f}"]
+  assert row[4:6] == [f"{(top1[0] + top1[1]) / 2:.2f}", f"{top1[1]:.2f}"] and row[-1] == "60,850"
+  assert row[7] == f"{first['wall_min']:.1f} / 2.0" and row[8] == f"{first['load_before']:.1f} / " \
+      f"{first['load_before']:.1f}"
+  resnet20 = "| resnet20_fashion_mnist | resnet20 | 94.20 | 99.90 | 31.6 | 269,434 |"  # the one-seed layout
+  merged = classifier_table.table([("lenet5_fashion_mnist", c, [{**first, "seed": 0}])],
                                   {"resnet20_fashion_mnist": resnet20, "lenet5_fashion_mnist": "| stale |"})
-  assert merged.splitlines()[2:4] == [body.splitlines()[2], resnet20]  # re-run row replaces, others kept
+  assert tables.cells(merged.splitlines()[3]) == ["resnet20_fashion_mnist", "resnet20", "0", "94.20", "94.20",
+                                                  "94.20", "99.90", "31.6", "-", "269,434"]  # kept, re-laid
+  assert "stale" not in merged  # the re-run row replaces the old one
   with pytest.raises(errors.UserError, match="no config"):
     launch_common.experiment_config("nonexistent_model")
 

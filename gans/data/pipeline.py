@@ -111,16 +111,30 @@ def data_spec(config) -> DataSpec:
   return DataSpec(example_shape, num_classes, builder.info.splits["train"].num_examples)
 
 
-def train_batches(config, mesh, global_batch: int, start_step: int = 0,
-                  split: str = "train") -> Iterator[dict]:
-  """Yields global batches {'image', 'label'} sharded over the mesh's `data` axis, from `start_step` on."""
+def validation_examples(config) -> int:
+  """`config.validation_examples`: how many of the train split's last examples are held out (0: none)."""
+  n = config.get("validation_examples", 0)
+  if not isinstance(n, int) or n < 0:
+    raise UserError(f"validation_examples must be a non-negative number of examples, got {n!r}")
+  return n
+
+
+def train_split(config) -> str:
+  """The split training reads: `train`, less its last `validation_examples` (held out to choose a recipe on)."""
+  n = validation_examples(config)
+  return f"train[:-{n}]" if n else "train"
+
+
+def train_batches(config, mesh, global_batch: int, start_step: int = 0, split: str | None = None) -> Iterator[dict]:
+  """Yields global batches {'image', 'label'} of `split` (default `train_split(config)`) sharded over the mesh's
+  `data` axis, from `start_step` on."""
   local_batch = parallel.check_batch_size(global_batch, mesh)
   if config.dataset in toy.MIXTURES:
     local = _toy_batches(config.dataset, config.seed, global_batch, start_step)
   elif config.dataset == stacked_mnist.NAME:
     local = _stacked_mnist_batches(config, global_batch, start_step)
   else:
-    ds = _image_dataset(config, split, local_batch, start_step)
+    ds = _image_dataset(config, split or train_split(config), local_batch, start_step)
     local = ds.as_numpy_iterator()
   for batch in local:
     yield parallel.global_batch(batch, mesh)

@@ -3,7 +3,8 @@
 Config keys read here (see `configs.common.classifier_config`): `model` (`name` plus keyword arguments
 of the registered constructor, `dtype` by name), `optimizer` (`gans.train.optim.make`),
 `decay_norm_and_bias`, `label_smoothing`, `tta_flip`, `tta_shift`, `freeze`, `init_from`, `init_from_exclude`,
-`data_init_images`, `eval_split`, `eval_batch_size`, `eval_preprocess`.
+`data_init_images`, `eval_split`, `eval_batch_size`, `eval_preprocess`, `validation_examples` (train on all
+but the train split's last N examples and evaluate on those N, to choose a recipe without the test split).
 
 Evaluation is one ordered pass over the whole evaluation split: the last, partial batch is padded and
 masked, so every example counts exactly once.
@@ -180,11 +181,14 @@ class ClassifierTask:
     return results, confusion
 
   def evaluate(self, state, step: int, workdir: str) -> dict:
-    """One pass over `config.eval_split`: `<split>_accuracy`, `_top5_accuracy`, `_loss`, `_examples`.
+    """One pass over `config.eval_split`: `<split>_accuracy`, `_top5_accuracy`, `_loss`, `_examples`; over the
+    held-out end of the train split instead (`validation_accuracy`, ...) where `validation_examples` is set.
 
     At the last step, also writes DIR/confusion/step_<N>.png.
     """
-    split = self.config.get("eval_split", "test")
+    held_out = pipeline.validation_examples(self.config)
+    split = f"train[-{held_out}:]" if held_out else self.config.get("eval_split", "test")
+    name = "validation" if held_out else split
     if self._eval is None:
       self._eval = eval_input.eval_dataset(self.config, split)
     ds, n = self._eval
@@ -194,6 +198,6 @@ class ClassifierTask:
       builder = sources.get_builder(self.config.dataset, self.config.get("data_dir"))
       names = builder.info.features["label"].names
       visualize.save_confusion(confusion, names, os.path.join(workdir, "confusion", f"step_{step}.png"),
-                     f"{self.config.get('experiment', '')} step {step}: {split} accuracy "
+                     f"{self.config.get('experiment', '')} step {step}: {name} accuracy "
                      f"{results['accuracy']:.4f}")
-    return {f"{split}_{k}": v for k, v in results.items()}
+    return {f"{name}_{k}": v for k, v in results.items()}
