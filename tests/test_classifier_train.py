@@ -396,8 +396,8 @@ def test_validation_examples_are_held_out_of_training_and_evaluated(tiny, data_d
   from gans.data import pipeline  # pylint: disable=g-import-not-at-top
   c = _config(dataset="mnist_5k", data_dir=data_dir, batch_size=500, validation_examples=500, eval_batch_size=250,
               preprocess="value_range(-1,1)")  # no augmentation: an image seen is byte-equal to its copy
-  assert pipeline.train_split(c) == "train[:-500]"
-  held_out, _ = eval_input.split_arrays(c, "train[-500:]")
+  assert pipeline.train_split(c) == "train[:-500]" and pipeline.validation_split(c) == "train[-500:]"
+  held_out, _ = eval_input.split_arrays(c, pipeline.validation_split(c))
   seen = [np.asarray(b["image"]) for b, _ in zip(pipeline.train_batches(c, parallel.make_mesh(1), 500), range(7))]
   seen = {x.tobytes() for x in np.concatenate(seen)}
   assert len(seen) == 3500 and not seen & {x.tobytes() for x in held_out}  # one epoch of the other 3,500

@@ -125,6 +125,12 @@ def train_split(config) -> str:
   return f"train[:-{n}]" if n else "train"
 
 
+def validation_split(config) -> str | None:
+  """The held-out end of the train split that `train_split` leaves out (None: nothing held out)."""
+  n = validation_examples(config)
+  return f"train[-{n}:]" if n else None
+
+
 def train_batches(config, mesh, global_batch: int, start_step: int = 0, split: str | None = None) -> Iterator[dict]:
   """Yields global batches {'image', 'label'} of `split` (default `train_split(config)`) sharded over the mesh's
   `data` axis, from `start_step` on."""

@@ -186,8 +186,8 @@ class ClassifierTask:
 
     At the last step, also writes DIR/confusion/step_<N>.png.
     """
-    held_out = pipeline.validation_examples(self.config)
-    split = f"train[-{held_out}:]" if held_out else self.config.get("eval_split", "test")
+    held_out = pipeline.validation_split(self.config)
+    split = held_out or self.config.get("eval_split", "test")
     name = "validation" if held_out else split
     if self._eval is None:
       self._eval = eval_input.eval_dataset(self.config, split)
