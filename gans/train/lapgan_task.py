@@ -8,7 +8,7 @@ step; the per-level optimizers are one optax optimizer over the level-keyed para
 parameter). Sampling runs coarse to fine (`gans.models.gan.lapgan.sample`).
 
 Config keys: `model` {coarse_size, noise_dim, hidden_g0, hidden_d0, hidden_g, hidden_d, dropout},
-`g_optimizer`, `d_optimizer` (the paper used SGD with momentum; Adam(2e-4, 0.5) by default here).
+`g_optimizer`, `d_optimizer` (the paper used SGD with momentum; configs/lapgan_fashion_mnist.py says what it uses).
 """
 import dataclasses
 import functools
