@@ -63,6 +63,7 @@ def gan_config() -> ml_collections.ConfigDict:
   c.label_smoothing = 0.0  # one-sided: D's real targets 1 - alpha (Salimans et al. 2016, sec. 3.4)
   c.historical_averaging = 0.0  # weight of ||theta - mean of past theta||^2 (Salimans et al. 2016, sec. 3.3)
   c.virtual_batch_norm = 0  # reference batch size for G's virtual batch norm, 0 = off (Salimans et al. 2016, 3.4)
+  c.diffaugment = ""  # D sees differentiably augmented images, e.g. "translation,cutout" (Zhao et al. 2020)
   # Sample quality every eval_every steps (image data): an extractor name of gans.metrics.features, e.g.
   # "classifier:workdirs/resnet20_fashion_mnist" (FCD, classifier score) or "inception_fid"; "" for none.
   c.eval_extractor = ""

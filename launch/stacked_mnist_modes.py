@@ -1,21 +1,27 @@
 """Counts the Stacked-MNIST modes of a trained generator: `python -m launch.stacked_mnist_modes --workdir RUN
 [--classifier shipped:mnist_5k] [--num 26000]`. Prints one JSON line: step, modes (of 1,000), kl.
 
+`--real train` (or `test`) scores `--num` real stacked images of mnist_5k's digits instead, the metric's floor:
+the classifier's modes and KL, the KL of the digits' true labels, and the classifier's per-channel accuracy.
+
 The digit classifier is by default the LeNet-5 the library ships (96.6% on mnist_5k's test digits), or a
 classifier run on mnist_5k (configs/lenet5_mnist_5k.py); see gans.metrics.stacked_mnist.
 """
 import json
 
+import numpy as np
 from absl import flags
 
 from launch import common
 
 flags.DEFINE_string("workdir", None, "A generative run written by launch.train.")
+flags.DEFINE_enum("real", None, ["train", "test"], "Score real stacked digits of this mnist_5k split instead of a "
+                  "run (the metric's floor).")
 flags.DEFINE_string("classifier", "shipped:mnist_5k", "The digit classifier: shipped:mnist_5k, or the workdir "
                     "of a classifier trained on mnist_5k.")
 flags.DEFINE_integer("num", 26_000, "Number of samples (PacGAN: 26,000).")
 flags.DEFINE_integer("seed", 0, "Seed of the samples.")
-flags.mark_flags_as_required(["workdir"])
+flags.mark_flags_as_mutual_exclusive(["workdir", "real"], required=True)
 FLAGS = flags.FLAGS
 
 
@@ -28,6 +34,9 @@ def main(argv):
   if FLAGS.num < 1:
     raise UserError(f"--num must be positive, got {FLAGS.num}")
   classify = stacked_mnist.classifier(FLAGS.classifier)
+  if FLAGS.real:
+    print(json.dumps(real_floor(FLAGS.real, FLAGS.num, FLAGS.seed, classify)))
+    return
   config, task, state, step = runs.restore_task(FLAGS.workdir)
   if not isinstance(task, Sampler):
     raise UserError(f"{FLAGS.workdir} holds a {config.get('task', 'gan')} run, which draws no samples")
@@ -36,6 +45,19 @@ def main(argv):
   result = stacked_mnist.mode_count(task.sample(state, FLAGS.num, FLAGS.seed), classify)
   print(json.dumps({"step": int(step), **result}))
 
+
+def real_floor(split: str, num: int, seed: int, classify, data_dir: str | None = None) -> dict:
+  """Modes and KL of `num` real stacked images of mnist_5k's `split` (drawn as batch 0 of the training stream
+  `seed`), as the classifier reads them and as their labels say, and the classifier's per-channel accuracy."""
+  from gans.data import stacked_mnist as data  # pylint: disable=g-import-not-at-top
+  from gans.metrics import stacked_mnist  # pylint: disable=g-import-not-at-top
+  stacked, modes = data.sample_batch(data.source_digits(data_dir, split), seed, 0, num)
+  digits = stacked_mnist.classify_channels(stacked.astype(np.float32) / 127.5 - 1.0, classify)  # as G's [-1, 1]
+  labels = np.stack([modes // 100, modes // 10 % 10, modes % 10], axis=1)
+  read, true = stacked_mnist.mode_histogram(digits), stacked_mnist.mode_histogram(labels)
+  return {"real": split, "modes": int(np.count_nonzero(read)), "kl": stacked_mnist.kl_to_uniform(read),
+          "num_samples": num, "true_modes": int(np.count_nonzero(true)), "true_kl": stacked_mnist.kl_to_uniform(true),
+          "channel_accuracy": float(np.mean(digits == labels))}
 
 if __name__ == "__main__":
   common.run(main)
