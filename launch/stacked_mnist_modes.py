@@ -1,5 +1,5 @@
 """Counts the Stacked-MNIST modes of a trained generator: `python -m launch.stacked_mnist_modes --workdir RUN
-[--classifier shipped:mnist_5k] [--num 26000]`. Prints one JSON line: step, modes (of 1,000), kl.
+[--classifier shipped:mnist_5k] [--num 26000]`. Prints one JSON line: step, modes (of 1,000), kl, channel_kl (the part of kl from unbalanced digits).
 
 `--real train` (or `test`) scores `--num` real stacked images of mnist_5k's digits instead, the metric's floor:
 the classifier's modes and KL, the KL of the digits' true labels, and the classifier's per-channel accuracy.
@@ -54,10 +54,10 @@ def real_floor(split: str, num: int, seed: int, classify, data_dir: str | None =
   stacked, modes = data.sample_batch(data.source_digits(data_dir, split), seed, 0, num)
   digits = stacked_mnist.classify_channels(stacked.astype(np.float32) / 127.5 - 1.0, classify)  # as G's [-1, 1]
   labels = np.stack([modes // 100, modes // 10 % 10, modes % 10], axis=1)
-  read, true = stacked_mnist.mode_histogram(digits), stacked_mnist.mode_histogram(labels)
-  return {"real": split, "modes": int(np.count_nonzero(read)), "kl": stacked_mnist.kl_to_uniform(read),
-          "num_samples": num, "true_modes": int(np.count_nonzero(true)), "true_kl": stacked_mnist.kl_to_uniform(true),
-          "channel_accuracy": float(np.mean(digits == labels))}
+  true = stacked_mnist.digit_summary(labels)
+  return {"real": split, **stacked_mnist.digit_summary(digits), "num_samples": num, "true_modes": true["modes"],
+          "true_kl": true["kl"], "channel_accuracy": float(np.mean(digits == labels))}
+
 
 if __name__ == "__main__":
   common.run(main)
