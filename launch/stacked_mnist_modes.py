@@ -1,5 +1,6 @@
 """Counts the Stacked-MNIST modes of a trained generator: `python -m launch.stacked_mnist_modes --workdir RUN
-[--classifier shipped:mnist_5k] [--num 26000]`. Prints one JSON line: step, modes (of 1,000), kl, channel_kl (the part of kl from unbalanced digits).
+[--classifier shipped:mnist_5k] [--num 26000]`. Prints one JSON line: step, modes (of 1,000), kl, and
+channel_kl (the part of kl that unbalanced digits explain).
 
 `--real train` (or `test`) scores `--num` real stacked images of mnist_5k's digits instead, the metric's floor:
 the classifier's modes and KL, the KL of the digits' true labels, and the classifier's per-channel accuracy.
