@@ -10,7 +10,6 @@ classifier run on mnist_5k (configs/lenet5_mnist_5k.py); see gans.metrics.stacke
 """
 import json
 
-import numpy as np
 from absl import flags
 
 from launch import common
@@ -36,7 +35,7 @@ def main(argv):
     raise UserError(f"--num must be positive, got {FLAGS.num}")
   classify = stacked_mnist.classifier(FLAGS.classifier)
   if FLAGS.real:
-    print(json.dumps(real_floor(FLAGS.real, FLAGS.num, FLAGS.seed, classify)))
+    print(json.dumps(stacked_mnist.real_floor(FLAGS.real, FLAGS.num, FLAGS.seed, classify)))
     return
   config, task, state, step = runs.restore_task(FLAGS.workdir)
   if not isinstance(task, Sampler):
@@ -45,19 +44,6 @@ def main(argv):
     raise UserError(f"{FLAGS.workdir}: the mode count is for unconditional generators")
   result = stacked_mnist.mode_count(task.sample(state, FLAGS.num, FLAGS.seed), classify)
   print(json.dumps({"step": int(step), **result}))
-
-
-def real_floor(split: str, num: int, seed: int, classify, data_dir: str | None = None) -> dict:
-  """Modes and KL of `num` real stacked images of mnist_5k's `split` (drawn as batch 0 of the training stream
-  `seed`), as the classifier reads them and as their labels say, and the classifier's per-channel accuracy."""
-  from gans.data import stacked_mnist as data  # pylint: disable=g-import-not-at-top
-  from gans.metrics import stacked_mnist  # pylint: disable=g-import-not-at-top
-  stacked, modes = data.sample_batch(data.source_digits(data_dir, split), seed, 0, num)
-  digits = stacked_mnist.classify_channels(stacked.astype(np.float32) / 127.5 - 1.0, classify)  # as G's [-1, 1]
-  labels = np.stack([modes // 100, modes // 10 % 10, modes % 10], axis=1)
-  true = stacked_mnist.digit_summary(labels)
-  return {"real": split, **stacked_mnist.digit_summary(digits), "num_samples": num, "true_modes": true["modes"],
-          "true_kl": true["kl"], "channel_accuracy": float(np.mean(digits == labels))}
 
 
 if __name__ == "__main__":

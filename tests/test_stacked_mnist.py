@@ -82,14 +82,12 @@ def test_kl_to_uniform_against_a_hand_computation():
 
 
 def test_real_floor_reads_true_labels_with_an_exact_classifier_and_one_mode_with_a_constant_one(data_dir):
-  from launch import stacked_mnist_modes
   images, labels = stacked_mnist.source_digits(data_dir, "test")
-  exact = stacked_mnist_modes.real_floor("test", 3000, 0, _lookup_classifier(images, labels), data_dir)
+  exact = modes_lib.real_floor("test", 3000, 0, _lookup_classifier(images, labels), data_dir)
   assert exact["channel_accuracy"] == 1.0 and exact["kl"] == exact["true_kl"] and exact["modes"] == exact["true_modes"]
   _, modes = stacked_mnist.sample_batch((images, labels), 0, 0, 3000)  # the same draw
   np.testing.assert_allclose(exact["true_kl"], modes_lib.kl_to_uniform(np.bincount(modes, minlength=1000)))
-  constant = stacked_mnist_modes.real_floor("test", 3000, 0, lambda batch: np.eye(10)[np.zeros(len(batch), int)],
-                                            data_dir)
+  constant = modes_lib.real_floor("test", 3000, 0, lambda batch: np.eye(10)[np.zeros(len(batch), int)], data_dir)
   assert constant["modes"] == 1 and constant["true_modes"] > 900
   np.testing.assert_allclose([constant["kl"], constant["channel_kl"]], np.log(1000))  # all from unbalanced digits
   zeros = np.mean(np.stack([modes // 100, modes // 10 % 10, modes % 10]) == 0)  # channels that hold a 0

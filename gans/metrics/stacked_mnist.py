@@ -7,6 +7,7 @@ from typing import Callable
 
 import numpy as np
 
+from gans.data import stacked_mnist as data
 from gans.errors import UserError
 from gans.metrics import features
 
@@ -67,3 +68,16 @@ def classifier(name: str = "shipped:mnist_5k") -> Callable[[np.ndarray], np.ndar
     raise UserError(f"the mode count needs a digit classifier; {name} was trained on "
                     f"{extractor.protocol.get('trained_on')}")
   return lambda images: extractor(images)[1]
+
+
+def real_floor(split: str, num: int, seed: int, classify: Callable[[np.ndarray], np.ndarray],
+               data_dir: str | None = None) -> dict:
+  """The metric's floor: `digit_summary` of `num` real stacked images of mnist_5k's `split` (drawn as batch 0 of
+  the training stream `seed`) as `classify` reads them, their true labels' modes and KL, and the classifier's
+  per-channel accuracy."""
+  stacked, modes = data.sample_batch(data.source_digits(data_dir, split), seed, 0, num)
+  digits = classify_channels(stacked.astype(np.float32) / 127.5 - 1.0, classify)  # in [-1, 1] as G's samples
+  labels = np.stack([modes // 100, modes // 10 % 10, modes % 10], axis=1)
+  true = digit_summary(labels)
+  return {"real": split, **digit_summary(digits), "num_samples": num, "true_modes": true["modes"],
+          "true_kl": true["kl"], "channel_accuracy": float(np.mean(digits == labels))}
