@@ -79,6 +79,7 @@ def test_kl_to_uniform_against_a_hand_computation():
   assert modes_lib.kl_to_uniform(np.ones(1000)) == pytest.approx(0.0, abs=1e-12)
   histogram = modes_lib.mode_histogram(np.array([[0, 0, 5], [0, 0, 5], [9, 9, 9]]))
   assert histogram[5] == 2 and histogram[999] == 1 and histogram.sum() == 3
+  np.testing.assert_array_equal(modes_lib.mode_digits(np.array([5, 999, 370])), [[0, 0, 5], [9, 9, 9], [3, 7, 0]])
 
 
 def test_real_floor_reads_true_labels_with_an_exact_classifier_and_one_mode_with_a_constant_one(data_dir):
@@ -90,5 +91,5 @@ def test_real_floor_reads_true_labels_with_an_exact_classifier_and_one_mode_with
   constant = modes_lib.real_floor("test", 3000, 0, lambda batch: np.eye(10)[np.zeros(len(batch), int)], data_dir)
   assert constant["modes"] == 1 and constant["true_modes"] > 900
   np.testing.assert_allclose([constant["kl"], constant["channel_kl"]], np.log(1000))  # all from unbalanced digits
-  zeros = np.mean(np.stack([modes // 100, modes // 10 % 10, modes % 10]) == 0)  # channels that hold a 0
+  zeros = np.mean(modes_lib.mode_digits(modes) == 0)  # channels that hold a 0
   np.testing.assert_allclose(constant["channel_accuracy"], zeros)

@@ -46,6 +46,12 @@ def classify_channels(samples: np.ndarray, classify: Callable[[np.ndarray], np.n
   return digits
 
 
+def mode_digits(modes: np.ndarray) -> np.ndarray:
+  """The digit triples [N, 3] of modes [N] (the inverse of mode = 100 d_R + 10 d_G + d_B)."""
+  modes = np.asarray(modes)
+  return np.stack([modes // 100, modes // 10 % 10, modes % 10], axis=1)
+
+
 def digit_summary(digits: np.ndarray) -> dict:
   """{'modes': modes hit, 'kl': KL(mode histogram || uniform), 'channel_kl'} of digit triples [N, 3].
 
@@ -59,6 +65,7 @@ def digit_summary(digits: np.ndarray) -> dict:
 def mode_count(samples: np.ndarray, classify: Callable[[np.ndarray], np.ndarray]) -> dict:
   """`digit_summary` of the samples as `classify` reads them, and 'num_samples'."""
   return {**digit_summary(classify_channels(samples, classify)), "num_samples": len(samples)}
+
 
 def classifier(name: str = "shipped:mnist_5k") -> Callable[[np.ndarray], np.ndarray]:
   """The logits function of a digit classifier: an extractor name (`shipped:mnist_5k`, the LeNet-5 the library
@@ -77,7 +84,7 @@ def real_floor(split: str, num: int, seed: int, classify: Callable[[np.ndarray],
   per-channel accuracy."""
   stacked, modes = data.sample_batch(data.source_digits(data_dir, split), seed, 0, num)
   digits = classify_channels(stacked.astype(np.float32) / 127.5 - 1.0, classify)  # in [-1, 1] as G's samples
-  labels = np.stack([modes // 100, modes // 10 % 10, modes % 10], axis=1)
+  labels = mode_digits(modes)
   true = digit_summary(labels)
   return {"real": split, **digit_summary(digits), "num_samples": num, "true_modes": true["modes"],
           "true_kl": true["kl"], "channel_accuracy": float(np.mean(digits == labels))}
