@@ -141,4 +141,5 @@ def test_evaluation_with_a_classifier_scores_translations_in_the_target_class(ti
   with_classifier = loop.create_task(scored, pipeline.data_spec(scored), parallel.mesh_from_config(scored))
   results = with_classifier.evaluate(task.init(jax.random.key(0)), 1, str(tmp_path / "cyclegan"))
   assert 0 <= results["a_to_b_accuracy"] <= 1 and 0 <= results["b_to_a_accuracy"] <= 1
+  assert np.isfinite(results["a_to_b_fcd"]) and results["a_to_b_fcd"] > 0 and results["b_to_a_fcd"] > 0
   assert {"cycle_l1_a", "cycle_l1_b"} <= set(results)

@@ -16,9 +16,10 @@ domain; each step draws its batch of each domain uniformly (with replacement) fr
 pipeline's own batch is not used.
 
 Evaluation on `eval_split` (test): with `eval_classifier` (a classifier workdir), the fraction of translated test
-images of each domain (resized back to the dataset's size) that the classifier puts in the other domain's class;
-always the cycle L1 error (images in [-1, 1]); a picture of a | G_AB(a) | G_BA(G_AB(a)) and
-b | G_BA(b) | G_AB(G_BA(b)) rows.
+images of each domain (resized back to the dataset's size) that the classifier puts in the other domain's class,
+and the Frechet distance of their classifier features to those of the target class's test images (FCD); always
+the cycle L1 error (images in [-1, 1]); a picture of a | G_AB(a) | G_BA(G_AB(a)) and b | G_BA(b) |
+G_AB(G_BA(b)) rows.
 """
 import dataclasses
 import functools
@@ -36,7 +37,7 @@ from ml_collections import ConfigDict
 from gans import visualize
 from gans.data import eval_input, pipeline, sources
 from gans.errors import UserError
-from gans.metrics import features
+from gans.metrics import features, stats
 from gans.models import translation
 from gans.models.translation import resnet_generator
 from gans.train.task import TASKS, flops
@@ -288,7 +289,8 @@ class CycleGANTask:
     return features.to_uint8(out[0])
 
   def evaluate(self, state, step: int, workdir: str) -> dict:
-    """On the test split: `a_to_b_accuracy` / `b_to_a_accuracy` (with `eval_classifier`), `cycle_l1_a`,
+    """On the test split: `a_to_b_accuracy` / `b_to_a_accuracy` and `a_to_b_fcd` / `b_to_a_fcd` (with
+    `eval_classifier`), `cycle_l1_a`,
     `cycle_l1_b`; DIR/translations/step_<N>.png."""
     d = self.config.domains
     if self._test is None:
@@ -304,8 +306,10 @@ class CycleGANTask:
       for key, images, label in (("a_to_b", a_to_b, d.b_label), ("b_to_a", b_to_a, d.a_label)):
         if images.shape[1:3] != native[:2]:  # back to the dataset's size, which the classifier was trained on
           images = jax.image.resize(images, (len(images), *native[:2], images.shape[-1]), "linear", antialias=True)
-        _, logits = classifier(features.to_uint8(images))
+        feats, logits = classifier(features.to_uint8(images))
         results[f"{key}_accuracy"] = float(np.mean(np.argmax(logits, -1) == label))
+        target = self._test["B" if label == d.b_label else "A"]
+        results[f"{key}_fcd"] = stats.fid_from_features(feats, classifier(features.to_uint8(target))[0])
     elif step >= self.config.total_steps:
       logging.info("cyclegan: no eval_classifier configured, so no target-class accuracy of translations")
     if jax.process_index() == 0:
