@@ -137,12 +137,15 @@ def evaluate(name: str, config, workdir: str) -> dict:
 
 
 def copy_pictures(name: str, workdir: str, step: int, samples_dir: str, results: str) -> str:
-  """Copies the run's pictures of its last step (samples/<kind>_step_<N>.png or translations/step_<N>.png) to
-  `samples_dir`/<name>_<kind>.png; returns Markdown links to them relative to the `results` page."""
+  """Copies the run's pictures of its last step (samples/<kind>_step_<N>.png, translations/step_<N>.png, or
+  samples/step_<N>_<kind>.png as super-resolution names its outputs) to `samples_dir`/<name>_<kind>.png; returns
+  Markdown links to them relative to the `results` page."""
   links = []
   for folder in ("samples", "translations"):
-    for f in sorted(glob.glob(os.path.join(workdir, folder, f"*step_{step}.png"))):
-      kind = os.path.basename(f).removesuffix(f"step_{step}.png").rstrip("_") or folder
+    found = glob.glob(os.path.join(workdir, folder, f"*step_{step}.png"))
+    found += glob.glob(os.path.join(workdir, folder, f"step_{step}_*.png"))
+    for f in sorted(found):
+      kind = os.path.basename(f).removesuffix(".png").replace(f"step_{step}", "").strip("_") or folder
       os.makedirs(samples_dir, exist_ok=True)
       out = os.path.join(samples_dir, f"{name}_{kind}.png")
       shutil.copyfile(f, out)

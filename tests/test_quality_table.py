@@ -76,3 +76,16 @@ def test_tiny_table_end_to_end(data_dir, tmp_path):
   assert again.returncode == 0 and "training" not in again.stderr
   assert list(tables.table_rows(str(results), quality_table.table_markers("mnist_5k"))) == ["older", "g"]
   assert "Rows g: Regenerate" in tables.between_markers(str(results), quality_table.table_markers("mnist_5k"))
+
+
+def test_pictures_of_the_last_step_are_copied_and_linked(tmp_path):
+  run = tmp_path / "run"
+  for folder, file in (("samples", "samples_step_8.png"), ("samples", "step_8_woman.png"),
+                       ("samples", "step_80.png"), ("samples", "step_80_woman.png"), ("translations", "step_8.png")):
+    (run / folder).mkdir(parents=True, exist_ok=True)
+    (run / folder / file).write_bytes(file.encode())
+  links = quality_table.copy_pictures("r", str(run), 8, str(tmp_path / "docs" / "pics"),
+                                      str(tmp_path / "docs" / "results.md"))
+  assert links == "[samples](pics/r_samples.png), [woman](pics/r_woman.png), [translations](pics/r_translations.png)"
+  assert (tmp_path / "docs" / "pics" / "r_woman.png").read_bytes() == b"step_8_woman.png"
+  assert sorted(os.listdir(tmp_path / "docs" / "pics")) == ["r_samples.png", "r_translations.png", "r_woman.png"]
