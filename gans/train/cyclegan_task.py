@@ -290,8 +290,7 @@ class CycleGANTask:
 
   def evaluate(self, state, step: int, workdir: str) -> dict:
     """On the test split: `a_to_b_accuracy` / `b_to_a_accuracy` and `a_to_b_fcd` / `b_to_a_fcd` (with
-    `eval_classifier`), `cycle_l1_a`,
-    `cycle_l1_b`; DIR/translations/step_<N>.png."""
+    `eval_classifier`), `cycle_l1_a`, `cycle_l1_b`; DIR/translations/step_<N>.png."""
     d = self.config.domains
     if self._test is None:
       images, labels = eval_input.split_arrays(self.config, self.config.eval_split)
@@ -303,13 +302,15 @@ class CycleGANTask:
     if self.config.eval_classifier:
       classifier = features.get_extractor(f"classifier:{self.config.eval_classifier}")
       native = sources.get_builder(self.config.dataset, self.config.get("data_dir")).info.features["image"].shape
-      for key, images, label in (("a_to_b", a_to_b, d.b_label), ("b_to_a", b_to_a, d.a_label)):
-        if images.shape[1:3] != native[:2]:  # back to the dataset's size, which the classifier was trained on
+      def read(images):  # back to the dataset's size, which the classifier was trained on
+        if images.shape[1:3] != native[:2]:
           images = jax.image.resize(images, (len(images), *native[:2], images.shape[-1]), "linear", antialias=True)
-        feats, logits = classifier(features.to_uint8(images))
+        return classifier(features.to_uint8(images))
+
+      for key, images, label, target in (("a_to_b", a_to_b, d.b_label, b), ("b_to_a", b_to_a, d.a_label, a)):
+        feats, logits = read(images)
         results[f"{key}_accuracy"] = float(np.mean(np.argmax(logits, -1) == label))
-        target = self._test["B" if label == d.b_label else "A"]
-        results[f"{key}_fcd"] = stats.fid_from_features(feats, classifier(features.to_uint8(target))[0])
+        results[f"{key}_fcd"] = stats.fid_from_features(feats, read(target)[0])  # both resized alike
     elif step >= self.config.total_steps:
       logging.info("cyclegan: no eval_classifier configured, so no target-class accuracy of translations")
     if jax.process_index() == 0:
