@@ -11,6 +11,7 @@ from gans.data import pipeline
 from gans.errors import UserError
 from gans.metrics import evaluator
 from gans.metrics import features as features_lib
+from gans.metrics import sr as sr_metrics
 from gans.train import loop
 from gans.train.task import Sampler
 
@@ -89,3 +90,27 @@ def interpolate_runs(psnr_workdir: str, gan_workdir: str, alpha: float, workdir:
   mngr.close()
   return (f"wrote {workdir}: generator = {1 - alpha:g} x {psnr_workdir} (step {psnr_step}) + {alpha:g} x "
           f"{gan_workdir} (step {gan_step})")
+
+
+def super_resolution_panels(hr: np.ndarray, workdirs: dict[str, str], box: tuple[int, int, int]
+                            ) -> list[tuple[str, np.ndarray, dict]]:
+  """One photograph super-resolved by bicubic upscaling and by each run in `workdirs` ({name: workdir}, all
+  of one scale): [(name, crop, {'psnr', 'ssim'} of the whole image)] in that order, then the original. The
+  input is the evaluation's degradation of `hr` (cropped to a multiple of the scale, MATLAB bicubic to 1/scale,
+  uint8); `box` = (top, left, size) is the crop in HR pixels; scores follow `gans.metrics.sr.sr_metrics`."""
+  restored = {name: restore_task(workdir) for name, workdir in workdirs.items()}
+  scales = {name: int(config.get("scale", 0)) for name, (config, *_) in restored.items()}
+  if not scales or len(set(scales.values())) != 1 or 0 in scales.values():
+    raise UserError(f"needs super-resolution runs of one scale, got scales {scales}")
+  scale = next(iter(scales.values()))
+  hr = sr_metrics.modcrop(np.asarray(hr, np.uint8), scale)
+  top, left, size = box
+  if size < 1 or top < 0 or left < 0 or top + size > hr.shape[0] or left + size > hr.shape[1]:
+    raise UserError(f"crop (top {top}, left {left}, size {size}) does not fit the {hr.shape[1]}x{hr.shape[0]} "
+                    "image (after cropping it to a multiple of the scale)")
+  lr = sr_metrics.imresize(hr, 1 / scale)
+  outputs = [("bicubic", sr_metrics.imresize(lr, scale))]
+  outputs += [(name, np.asarray(task.translate(state, lr), np.uint8)) for name, (_, task, state, _) in restored.items()]
+  crop = lambda image: image[top:top + size, left:left + size]
+  panels = [(name, crop(out), sr_metrics.sr_metrics(hr, out, scale)) for name, out in outputs]
+  return panels + [("original", crop(hr), {"psnr": float("inf"), "ssim": 1.0})]

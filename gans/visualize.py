@@ -79,3 +79,40 @@ def save_confusion(matrix: np.ndarray, names, path: str, title: str = "") -> str
   plt.close(fig)
   os.replace(tmp, path)
   return path
+
+
+def save_labelled_grid(cells, path: str, column_titles, row_titles=None, zoom: int = 1) -> str:
+  """Saves rows of uint8 [H, W, 3] images as one PNG figure with a title over each column (and at the start
+  of each row): side-by-side comparisons and content x style grids. A `None` cell stays blank. Every image is
+  shown at `zoom` x its pixel size, nearest neighbour (so SR crops are not smoothed by the figure)."""
+  rows = [list(r) for r in cells]
+  ncols = len(rows[0]) if rows else 0
+  if not rows or any(len(r) != ncols for r in rows) or len(column_titles) != ncols:
+    raise ValueError(f"save_labelled_grid needs equal rows and one title per column, got rows of "
+                     f"{[len(r) for r in rows]} and {len(column_titles)} titles")
+  if row_titles is not None and len(row_titles) != len(rows):
+    raise ValueError(f"{len(row_titles)} row titles for {len(rows)} rows")
+  shown = [c for r in rows for c in r if c is not None]
+  if not shown:
+    raise ValueError("save_labelled_grid got no images")
+  cell_h = max(c.shape[0] for c in shown) * zoom / 100 + 0.3  # inches at dpi 100, plus the title
+  cell_w = max(c.shape[1] for c in shown) * zoom / 100 + 0.1
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+  fig, axes = plt.subplots(len(rows), ncols, figsize=(cell_w * ncols, cell_h * len(rows)), dpi=100, squeeze=False)
+  for i, row in enumerate(rows):
+    for j, image in enumerate(row):
+      ax = axes[i, j]
+      ax.axis("off")
+      if image is not None:
+        ax.imshow(np.asarray(image, np.uint8).squeeze(), cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+      if i == 0:
+        ax.set_title(column_titles[j], fontsize=8)
+      if row_titles is not None and j == 0:
+        ax.text(-0.05, 0.5, row_titles[i], transform=ax.transAxes, rotation=90, ha="right", va="center",
+                fontsize=8)
+  fig.tight_layout(pad=0.3)
+  tmp = path + ".tmp.png"
+  fig.savefig(tmp)
+  plt.close(fig)
+  os.replace(tmp, path)
+  return path

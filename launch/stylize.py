@@ -4,16 +4,17 @@ features match the content image's (conv4_2) and its Gram matrices the style ima
   python -m launch.stylize --content A.png --style B.png --out C.png [--steps N] [--optimizer lbfgs]
   python -m launch.stylize --content photo.jpg --style skimage:brick --out brick.png --vgg_weights vgg19.npz
 
-`--style` (and `--content`) may name one of scikit-image's pictures: skimage:astronaut, brick, chelsea,
-coffee, grass, gravel. Without --vgg_weights (a converted torchvision VGG-19, third_party/torchvision_vgg)
-the random_vgg19 substitute is used and the output says so: the code runs, the result is no style transfer.
+`--style` and `--content` may name one of scikit-image's pictures (skimage:astronaut, brick, chelsea,
+coffee, grass, gravel) or a natural_images photograph (set14:lenna). Without --vgg_weights (a converted
+torchvision VGG-19, third_party/torchvision_vgg) the random_vgg19 substitute is used and the output says so:
+the code runs, the result is no style transfer (see --style_weight for its balance).
 """
 from absl import flags
 
 from launch import common
 
-flags.DEFINE_string("content", None, "Content image (PNG/JPEG) or skimage:<name>.")
-flags.DEFINE_string("style", None, "Style image (PNG/JPEG) or skimage:<name>.")
+flags.DEFINE_string("content", None, "Content image (PNG/JPEG), skimage:<name> or <split>:<name>.")
+flags.DEFINE_string("style", None, "Style image (PNG/JPEG), skimage:<name> or <split>:<name>.")
 flags.DEFINE_string("out", None, "Where the PNG result goes.")
 flags.DEFINE_integer("steps", 300, "Optimiser steps.")
 flags.DEFINE_enum("optimizer", "adam", ["adam", "lbfgs"], "Adam on the pixels, or L-BFGS (optax).")
@@ -39,7 +40,6 @@ def main(argv):
   # pylint: disable=g-import-not-at-top  # after absl parsed the flags
   from gans import visualize
   from gans.errors import UserError
-  from gans.models import vgg_features
   from gans.train import style_task
   content = style_task.read_image(FLAGS.content)  # both read before any work
   style = style_task.read_image(FLAGS.style)
@@ -47,15 +47,9 @@ def main(argv):
     raise UserError(f"--size must be at least 16 pixels, got {FLAGS.size}")
   content = style_task.resize_longer_side(content, FLAGS.size)
   style = style_task.resize_longer_side(style, FLAGS.size)
-  layers = (FLAGS.content_layer, *FLAGS.style_layers)
-  names = vgg_features.layer_names(19)
-  unknown = [n for n in layers if n not in names]
-  if unknown:
-    raise UserError(f"unknown VGG-19 layer(s) {unknown}; known: {', '.join(names)}")
-  params, source = style_task.vgg_variables(19, layers, FLAGS.vgg_weights)
+  loss, params, source = style_task.gatys_loss(FLAGS.vgg_weights, FLAGS.content_layer, FLAGS.style_layers,
+                                               FLAGS.content_weight, FLAGS.style_weight, FLAGS.tv_weight)
   print(f"VGG-19 weights: {source}", flush=True)
-  loss = style_task.GatysLoss(vgg_features.VGGFeatures(19, layers, "[0,1]"), FLAGS.content_layer,
-                              tuple(FLAGS.style_layers), FLAGS.content_weight, FLAGS.style_weight, FLAGS.tv_weight)
 
   def report(step, terms):
     print(f"step {step}/{FLAGS.steps}  " + "  ".join(f"{k}={v:.4g}" for k, v in terms.items()), flush=True)

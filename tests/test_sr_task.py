@@ -3,6 +3,8 @@ losses against their formulas, the VGG content loss by hand, tiny SRCNN / SRResN
 photograph directory (training, init_from, evaluation, translation) and network interpolation."""
 import json
 import os
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -19,6 +21,7 @@ from gans.metrics import sr as sr_metrics
 from gans.models import vgg_features
 from gans.train import loop, sr_task
 
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONTRACT = ("total_steps", "batch_size", "seed", "dataset", "log_every", "checkpoint_every", "eval_every")
 
 
@@ -125,8 +128,8 @@ FAKE = [("CBSD68/a.png", 24, 30), ("CBSD68/b.png", 16, 20), ("CSun_Hays80/c.png"
 
 
 @pytest.fixture(scope="module")
-def photos(tmp_path_factory):
-  """A tfds data dir with natural_images prepared from smooth random photographs."""
+def photo_root(tmp_path_factory):
+  """A natural_images-style folder of smooth random photographs (with SHA256SUMS once `photos` ran)."""
   root = tmp_path_factory.mktemp("natural_images")
   rng = np.random.default_rng(3)
   for name, h, w in FAKE:
@@ -134,7 +137,13 @@ def photos(tmp_path_factory):
     path.parent.mkdir(parents=True, exist_ok=True)
     coarse = rng.integers(0, 256, (h // 4 + 2, w // 4 + 2, 3), dtype=np.uint8)
     Image.fromarray(coarse).resize((w, h), Image.BILINEAR).save(path)
-  return prepare_photo_folder(root, tmp_path_factory)
+  return root
+
+
+@pytest.fixture(scope="module")
+def photos(photo_root, tmp_path_factory):
+  """A tfds data dir with natural_images prepared from `photo_root`."""
+  return prepare_photo_folder(photo_root, tmp_path_factory)
 
 
 def _tiny(module, data_dir, **overrides):
@@ -229,3 +238,45 @@ def test_interpolation_at_0_and_1_gives_the_endpoints(srresnet_run, srgan_run, t
     runs.interpolate_runs(srresnet_run, srgan_run, 0.5, out)
   with pytest.raises(UserError, match="alpha"):
     runs.interpolate_runs(srresnet_run, srgan_run, 1.5, str(tmp_path / "bad"))
+
+
+def test_super_resolution_panels_crop_each_output_of_the_evaluation_input(photo_root, srresnet_run, srgan_run):
+  hr = natural_images.load_image(str(photo_root / "CSet5/baby.png"))  # 36 x 40: a multiple of 4
+  panels = runs.super_resolution_panels(hr, {"a": srresnet_run, "b": srgan_run}, (4, 8, 16))
+  assert [name for name, _, _ in panels] == ["bicubic", "a", "b", "original"]
+  lr = sr_metrics.imresize(hr, 1 / 4)
+  bicubic = sr_metrics.imresize(lr, 4)
+  _, task, state, _ = runs.restore_task(srgan_run)
+  expected = [bicubic, None, task.translate(state, lr), hr]
+  for (_, crop, score), full in zip(panels, expected):
+    assert crop.shape == (16, 16, 3) and crop.dtype == np.uint8
+    if full is not None:
+      np.testing.assert_array_equal(crop, full[4:20, 8:24])
+  assert panels[0][2] == sr_metrics.sr_metrics(hr, bicubic, 4)
+  assert panels[2][2]["psnr"] == pytest.approx(sr_metrics.sr_metrics(hr, expected[2], 4)["psnr"])
+  with pytest.raises(UserError, match="does not fit"):
+    runs.super_resolution_panels(hr, {"a": srresnet_run}, (30, 0, 16))
+
+
+def test_sr_crops_end_to_end(photo_root, photos, srresnet_run, srgan_run, tmp_path):
+  del photos  # writes the SHA256SUMS that <split>:<name> is checked against
+  out = tmp_path / "crops.png"
+  proc = _launch(photo_root, "launch.sr_crops", "--image", "set5:baby", "--runs",
+                 f"SRResNet={srresnet_run},SRGAN={srgan_run}", "--box", "4,8,16", "--zoom", "2", "--out", str(out))
+  assert proc.returncode == 0, proc.stderr
+  assert [line.split(":")[0] for line in proc.stdout.splitlines()[:4]] == ["bicubic", "SRResNet", "SRGAN",
+                                                                           "original"]
+  assert Image.open(out).size[0] > 4 * 32  # four 32-pixel panels side by side
+  missing = _launch(photo_root, "launch.sr_crops", "--image", "set5:nope", "--runs", f"a={srresnet_run}",
+                    "--box", "0,0,8", "--out", str(tmp_path / "x.png"))
+  assert missing.returncode != 0 and "no image 'nope' in natural_images set5; known: baby, bird" in missing.stderr
+  bad_box = _launch(photo_root, "launch.sr_crops", "--image", "set5:baby", "--runs", f"a={srresnet_run}",
+                    "--box", "0,8", "--out", str(tmp_path / "x.png"))
+  assert bad_box.returncode != 0 and "--box takes top,left,size" in bad_box.stderr
+
+
+def _launch(photo_root, *args):
+  env = {**os.environ, "XLA_FLAGS": os.environ["GANS_TEST_XLA_FLAGS"],
+         natural_images.DIR_ENV: str(photo_root)}
+  return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                        timeout=300)

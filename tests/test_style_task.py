@@ -101,7 +101,10 @@ def photos(tmp_path_factory):
   return prepare_photo_folder(root, tmp_path_factory)
 
 
-def test_johnson_task_trains_evaluates_and_translates(photos, tmp_path):
+@pytest.fixture(scope="module")
+def johnson_run(photos, tmp_path_factory):
+  """(config, workdir, final state) of a two-step Johnson et al. run on a random style picture."""
+  tmp_path = tmp_path_factory.mktemp("johnson")
   style = tmp_path / "style.png"
   Image.fromarray(np.random.default_rng(4).integers(0, 256, (24, 20, 3), dtype=np.uint8)).save(style)
   c = johnson_brick.get_config()
@@ -110,13 +113,18 @@ def test_johnson_task_trains_evaluates_and_translates(photos, tmp_path):
                 log_every=1, eval_every=2, checkpoint_every=2, num_devices=1, style_image=str(style),
                 style_size=16, content_layer="relu1_2", style_layers=("relu1_1", "relu1_2"), eval_size=12))
   state = loop.train_and_evaluate(c, str(tmp_path / "run"))
-  lines = [json.loads(line) for line in open(tmp_path / "run" / "metrics.jsonl")]
+  return c, tmp_path / "run", state
+
+
+def test_johnson_task_trains_evaluates_and_translates(johnson_run):
+  c, run, state = johnson_run
+  lines = [json.loads(line) for line in open(run / "metrics.jsonl")]
   assert [l["step"] for l in lines if "style_loss" in l] == [1, 2]
   first = lines[0]
   assert first["loss"] == pytest.approx(1e5 * first["content_loss"] + 1e10 * first["style_loss"], rel=1e-5)
   evaluation = next(l for l in lines if "eval_style_loss" in l)
   assert evaluation["vgg_pretrained"] == 0.0 and evaluation["eval_content_loss"] >= 0
-  assert os.listdir(tmp_path / "run" / "stylized" / "step_2") == ["c.png"]
+  assert os.listdir(run / "stylized" / "step_2") == ["c.png"]
   task = loop.create_task(c, loop.pipeline.data_spec(c), None)
   out = task.translate(state, np.full((10, 7, 3), 90, np.uint8))  # not multiples of 4: padded, then cropped
   assert out.shape == (10, 7, 3) and out.dtype == np.uint8
@@ -131,3 +139,23 @@ def test_johnson_task_trains_evaluates_and_translates(photos, tmp_path):
   bad.content_layer = "relu9_9"
   with pytest.raises(UserError, match="unknown VGG-16 layer"):
     loop.create_task(bad, loop.pipeline.data_spec(bad), None)
+
+
+def test_style_grid_end_to_end(johnson_run, tmp_path):
+  _, run, _ = johnson_run
+  content = tmp_path / "content.png"
+  Image.fromarray(np.random.default_rng(5).integers(0, 256, (20, 14, 3), dtype=np.uint8)).save(content)
+  out = tmp_path / "grid.png"
+  proc = _run("launch.style_grid", "--contents", f"{content},skimage:coffee", "--styles", "skimage:brick",
+              "--johnson", str(run), "--steps", "1", "--size", "16", "--out", str(out))
+  assert proc.returncode == 0, proc.stderr[-2000:]
+  assert proc.stdout.count("Gatys ") == 2 and proc.stdout.count("Johnson (") == 2
+  times = json.load(open(str(out) + ".json"))
+  assert times["gatys_seconds_per_image"] > 0 and times["johnson_seconds_per_image"] > 0
+  assert "random_vgg19" in times["gatys_vgg19"] and "random_vgg16" in times["johnson_vgg16"][0]
+  assert min(Image.open(out).size) > 3 * 16  # three rows (styles, two contents) of three columns
+  nothing = _run("launch.style_grid", "--contents", str(content), "--out", str(tmp_path / "x.png"))
+  assert nothing.returncode != 0 and "give --styles" in nothing.stderr
+  not_style = _run("launch.style_grid", "--contents", str(content), "--johnson", str(tmp_path), "--out",
+                   str(tmp_path / "x.png"))
+  assert not_style.returncode != 0 and "error:" in not_style.stderr and "Traceback" not in not_style.stderr

@@ -98,6 +98,28 @@ def load_image(path: str) -> np.ndarray:
     return np.asarray(image.convert("RGB"), dtype=np.uint8)
 
 
+def read_photograph(spec: str) -> np.ndarray:
+  """`<split>:<name>` (e.g. set5:butterfly, a file of `source_dir()` without its extension, checked against
+  SHA256SUMS) or an image file, as RGB uint8 [H, W, 3]."""
+  split, sep, name = spec.partition(":")
+  if not sep or os.path.exists(spec):
+    if not os.path.isfile(spec):
+      raise UserError(f"no image file {spec!r} (photographs of natural_images are named <split>:<name>)")
+    try:
+      return load_image(spec)
+    except OSError as e:
+      raise UserError(f"cannot read image {spec}: {e}") from None
+  root = source_dir()
+  files = verified_files(root)
+  if split not in files:
+    raise UserError(f"natural_images has no split {split!r}; known: {', '.join(files)}")
+  stem = lambda path: os.path.splitext(os.path.basename(path))[0]
+  matches = [p for p in files[split] if stem(p) == name]
+  if not matches:
+    raise UserError(f"no image {name!r} in natural_images {split}; known: {', '.join(sorted(map(stem, files[split])))}")
+  return load_image(os.path.join(root, matches[0]))
+
+
 class NaturalImages(tfds.core.GeneratorBasedBuilder):
   """CBSD68 + CSun_Hays80 (train), CSet5 (set5), CSet14 (set14) from `$GANS_NATURAL_IMAGES_DIR`."""
 

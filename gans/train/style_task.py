@@ -28,7 +28,7 @@ from ml_collections import ConfigDict
 from PIL import Image
 
 from gans import visualize
-from gans.data import sources
+from gans.data import natural_images, sources
 from gans.data.pipeline import DataSpec
 from gans.errors import UserError
 from gans.models import vgg_features
@@ -49,13 +49,16 @@ JOHNSON_STYLE = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 
 
 def read_image(path: str) -> np.ndarray:
-  """An image file, or `skimage:<name>` (`SKIMAGE_STYLES`), as uint8 RGB [H, W, 3]."""
+  """An image file, `skimage:<name>` (`SKIMAGE_STYLES`) or `<split>:<name>` of the natural_images photographs
+  (`natural_images.read_photograph`, e.g. set14:lenna), as uint8 RGB [H, W, 3]."""
   if path.startswith("skimage:"):
     name = path.split(":", 1)[1]
     if name not in SKIMAGE_STYLES:
       raise UserError(f"unknown scikit-image picture {name!r}; known: {', '.join(SKIMAGE_STYLES)}")
     import skimage.data  # pylint: disable=g-import-not-at-top  # optional, only for these pictures
     image = np.asarray(getattr(skimage.data, name)(), np.uint8)
+  elif ":" in path and not os.path.exists(path):
+    image = natural_images.read_photograph(path)
   else:
     if not os.path.isfile(path):
       raise UserError(f"no image file {path!r}")
@@ -128,6 +131,21 @@ class GatysLoss:
     total = (self.content_weight * terms["content"] + self.style_weight * terms["style"]
              + self.tv_weight * terms["tv"])
     return total, terms
+
+
+def gatys_loss(vgg_weights: str = "", content_layer: str = GATYS_CONTENT,
+               style_layers: Sequence[str] = GATYS_STYLE, content_weight: float = 1.0, style_weight: float = 1e3,
+               tv_weight: float = 0.0) -> tuple[GatysLoss, dict, str]:
+  """`GatysLoss` on VGG-19 layers, the VGG parameters it needs and their source (`vgg_variables`)."""
+  layers = (content_layer, *style_layers)
+  names = vgg_features.layer_names(19)
+  unknown = [n for n in layers if n not in names]
+  if unknown:
+    raise UserError(f"unknown VGG-19 layer(s) {unknown}; known: {', '.join(names)}")
+  params, source = vgg_variables(19, layers, vgg_weights)
+  loss = GatysLoss(vgg_features.VGGFeatures(19, layers, "[0,1]"), content_layer, tuple(style_layers),
+                   content_weight, style_weight, tv_weight)
+  return loss, params, source
 
 
 def gatys_transfer(content: np.ndarray, style: np.ndarray, loss: GatysLoss, params, steps: int,
