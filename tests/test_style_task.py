@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -133,6 +134,10 @@ def test_johnson_task_trains_evaluates_and_translates(johnson_run):
   np.testing.assert_allclose(np.asarray(state.style_grams["relu1_1"]),
                              np.asarray(style_task.gram_matrix(feats["relu1_1"])[0]), rtol=1e-5)
   assert max(task.style_image().shape[:2]) == 16
+  # The Gram matrices are computed outside the traced init: its only convolutions are the network's own.
+  convs = lambda fn: str(jax.make_jaxpr(fn)(jax.random.key(0))).count("conv_general_dilated")
+  x = jnp.zeros((1, 16, 16, 3), jnp.float32)
+  assert convs(task.init) == convs(lambda rng: task.spec.network.init(rng, x)) > 0
   with pytest.raises(UserError):
     task.translate(state, np.zeros((2, 7, 3), np.uint8))
   bad = c.copy_and_resolve_references()

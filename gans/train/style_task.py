@@ -280,6 +280,7 @@ class StyleTransferTask:
     self._vgg, self.vgg_source = vgg_variables(16, layers, config.get("vgg_weights", ""))
     logging.info("style_transfer VGG-16 weights: %s", self.vgg_source)
     self._style = None
+    self._grams = None
     self._forward = jax.jit(lambda params, x: self.spec.network.apply({"params": params}, x))
     self._eval = None
 
@@ -292,10 +293,17 @@ class StyleTransferTask:
   def init(self, rng: jax.Array) -> StyleState:
     x = jnp.zeros((1, *self.data.shape), jnp.float32)
     params = self.spec.network.init(rng, x)["params"]
-    style = jnp.asarray(self.style_image()[None], jnp.float32) / 255
-    features = self.spec.vgg.apply({"params": self._vgg}, style)
-    grams = {k: gram_matrix(features[k])[0] for k in self.spec.style_layers}
-    return StyleState(jnp.zeros((), jnp.int32), params, self.spec.tx.init(params), self._vgg, grams)
+    return StyleState(jnp.zeros((), jnp.int32), params, self.spec.tx.init(params), self._vgg, self.style_grams())
+
+  def style_grams(self) -> dict:
+    """The style picture's Gram matrices per style layer, computed once and eagerly: traced inside the jitted
+    `init`, the VGG pass over constants would be constant-folded by XLA (minutes of compilation)."""
+    if self._grams is None:
+      with jax.ensure_compile_time_eval():
+        style = jnp.asarray(self.style_image()[None], jnp.float32) / 255
+        features = jax.jit(self.spec.vgg.apply)({"params": self._vgg}, style)
+        self._grams = {k: np.asarray(gram_matrix(features[k])[0]) for k in self.spec.style_layers}
+    return self._grams
 
   def translate(self, state: StyleState, image: np.ndarray) -> np.ndarray:
     """uint8 [H, W, 3] (or 1 channel, repeated) -> the stylised uint8 [H, W, 3]."""
