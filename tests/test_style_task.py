@@ -164,3 +164,16 @@ def test_style_grid_end_to_end(johnson_run, tmp_path):
   not_style = _run("launch.style_grid", "--contents", str(content), "--johnson", str(tmp_path), "--out",
                    str(tmp_path / "x.png"))
   assert not_style.returncode != 0 and "error:" in not_style.stderr and "Traceback" not in not_style.stderr
+
+
+def test_a_flat_crop_leaves_the_johnson_step_finite(johnson_run):
+  c, _, state = johnson_run
+  task = loop.create_task(c, loop.pipeline.data_spec(c), None)
+  images = np.random.default_rng(6).integers(0, 256, (2, 16, 16, 3)).astype(np.uint8)
+  images[0] = 255  # a crop of white sky
+  replaced = np.asarray(style_task.replace_flat(jnp.asarray(images, jnp.float32)))
+  np.testing.assert_array_equal(replaced, np.stack([images[1], images[1]]))
+  np.testing.assert_array_equal(style_task.replace_flat(jnp.asarray(images[1:], jnp.float32)), images[1:])
+  new, metrics = style_task.johnson_step(task.spec, state, {"image": jnp.asarray(images)}, None)
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(new.params))

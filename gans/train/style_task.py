@@ -233,10 +233,18 @@ def johnson_losses(spec: StyleSpec, vgg, style_grams, images: jax.Array, outputs
   return {"content_loss": content, "style_loss": style, "tv_loss": total_variation(outputs) / outputs.shape[0]}
 
 
+def replace_flat(images: jax.Array, min_std: float = 1.0) -> jax.Array:
+  """[B, H, W, C] with each flat image (pixel std below `min_std` grey levels, e.g. a crop of white sky)
+  replaced by the batch's first non-flat one. Through the network's stacked instance norms a constant input's
+  gradient grows by 1/sqrt(eps) per layer, past float32's range (NaN parameters after one step)."""
+  flat = jnp.std(images, axis=(1, 2, 3)) < min_std
+  return jnp.where(flat[:, None, None, None], images[jnp.argmin(flat)], images)
+
+
 def johnson_step(spec: StyleSpec, state: StyleState, batch: dict, rng: jax.Array) -> tuple[StyleState, dict]:
   """One Adam update of the network on a batch of uint8 content crops."""
   del rng
-  images = batch["image"].astype(jnp.float32)
+  images = replace_flat(batch["image"].astype(jnp.float32))
 
   def loss_fn(params):
     terms = johnson_losses(spec, state.vgg, state.style_grams, images, spec.network.apply({"params": params}, images))
