@@ -79,6 +79,7 @@ def classifier_config() -> ml_collections.ConfigDict:
   c.preprocess = "value_range(-1,1)|flip_lr"  # train batches
   c.eval_preprocess = "value_range(-1,1)"  # deterministic ops only
   c.eval_split = "test"
+  c.validation_examples = 0  # > 0: hold out the train split's last N images and evaluate on them instead
   c.eval_batch_size = 500  # global; divisible by the number of devices
   c.tta_flip = False  # average the logits of each test image and its mirror
   c.tta_shift = 0  # > 0: and of its 4 copies shifted by this many pixels (edge-padded)

@@ -98,7 +98,8 @@ def save_labelled_grid(cells, path: str, column_titles, row_titles=None, zoom: i
   cell_h = max(c.shape[0] for c in shown) * zoom / 100 + 0.3  # inches at dpi 100, plus the title
   cell_w = max(c.shape[1] for c in shown) * zoom / 100 + 0.1
   os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-  fig, axes = plt.subplots(len(rows), ncols, figsize=(cell_w * ncols, cell_h * len(rows)), dpi=100, squeeze=False)
+  fig, axes = plt.subplots(len(rows), ncols, figsize=(cell_w * ncols, cell_h * len(rows)), dpi=100, squeeze=False,
+                           layout="constrained")
   for i, row in enumerate(rows):
     for j, image in enumerate(row):
       ax = axes[i, j]
@@ -110,7 +111,6 @@ def save_labelled_grid(cells, path: str, column_titles, row_titles=None, zoom: i
       if row_titles is not None and j == 0:
         ax.text(-0.05, 0.5, row_titles[i], transform=ax.transAxes, rotation=90, ha="right", va="center",
                 fontsize=8)
-  fig.tight_layout(pad=0.3)
   tmp = path + ".tmp.png"
   fig.savefig(tmp)
   plt.close(fig)

@@ -40,7 +40,7 @@ def main(argv):
   panels = runs.super_resolution_panels(natural_images.read_photograph(FLAGS.image), dict(pairs), box)
   titles = []
   for name, _, score in panels:
-    titles.append(name if name == "original" else f"{name}\n{score['psnr']:.2f} dB / {score['ssim']:.3f}")
+    titles.append(name if name == "original" else f"{name}: {score['psnr']:.2f} dB / {score['ssim']:.3f}")
     print(f"{name}: PSNR {score['psnr']:.2f} dB, SSIM {score['ssim']:.4f}", flush=True)
   visualize.save_labelled_grid([[crop for _, crop, _ in panels]], FLAGS.out, titles, zoom=FLAGS.zoom)
   print(f"wrote {FLAGS.out}", flush=True)

@@ -68,6 +68,8 @@ def test_config_builds_with_the_contract_keys(name, dataset):
       assert (c.dataset, c.task) == ("fashion_mnist", "classifier")
     if name in EXPERIMENTS:
       assert (c.task, c.dataset) == EXPERIMENTS[name]
+    if c.task == "classifier":  # the README's `--config.validation_examples=5000` must be an accepted override
+      assert c.validation_examples == 0 and c.tta_flip in (False, True)
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
