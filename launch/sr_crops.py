@@ -24,8 +24,8 @@ def main(argv):
   del argv
   # pylint: disable=g-import-not-at-top  # after absl parsed the flags
   from gans import runs, visualize
-  from gans.data import natural_images
   from gans.errors import UserError
+  from gans.train import style_task
   pairs = [r.split("=", 1) for r in FLAGS.runs]
   if any(len(p) != 2 or not all(p) for p in pairs):
     raise UserError(f"--runs takes name=workdir entries, got {FLAGS.runs}")
@@ -37,7 +37,7 @@ def main(argv):
     raise UserError(f"--box takes top,left,size (three integers), got {','.join(FLAGS.box)}")
   if FLAGS.zoom < 1:
     raise UserError(f"--zoom must be at least 1, got {FLAGS.zoom}")
-  panels = runs.super_resolution_panels(natural_images.read_photograph(FLAGS.image), dict(pairs), box)
+  panels = runs.super_resolution_panels(style_task.read_image(FLAGS.image), dict(pairs), box)
   titles = []
   for name, _, score in panels:
     titles.append(name if name == "original" else f"{name}: {score['psnr']:.2f} dB / {score['ssim']:.3f}")

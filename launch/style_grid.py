@@ -81,7 +81,7 @@ def main(argv):
       print(f"Gatys {FLAGS.contents[i]} x {FLAGS.styles[j]}: {seconds:.1f} s", flush=True)
       row.append(out)
     for (name, task, state) in networks:
-      out, seconds = _timed(lambda t, s, c: np.asarray(t.translate(s, c)), task, state, content)
+      out, seconds = _timed(task.translate, state, content)
       times["johnson"].append(seconds)
       print(f"Johnson ({name}) {FLAGS.contents[i]}: {seconds * 1000:.0f} ms", flush=True)
       row.append(out)

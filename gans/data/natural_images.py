@@ -99,16 +99,9 @@ def load_image(path: str) -> np.ndarray:
 
 
 def read_photograph(spec: str) -> np.ndarray:
-  """`<split>:<name>` (e.g. set5:butterfly, a file of `source_dir()` without its extension, checked against
-  SHA256SUMS) or an image file, as RGB uint8 [H, W, 3]."""
-  split, sep, name = spec.partition(":")
-  if not sep or os.path.exists(spec):
-    if not os.path.isfile(spec):
-      raise UserError(f"no image file {spec!r} (photographs of natural_images are named <split>:<name>)")
-    try:
-      return load_image(spec)
-    except OSError as e:
-      raise UserError(f"cannot read image {spec}: {e}") from None
+  """`<split>:<name>` (e.g. set5:butterfly: a file of `source_dir()` without its extension, checked against
+  SHA256SUMS) as RGB uint8 [H, W, 3]."""
+  split, _, name = spec.partition(":")
   root = source_dir()
   files = verified_files(root)
   if split not in files:
