@@ -3,12 +3,13 @@
 
   python -m launch.train --config configs/lenet5_fashion_mnist.py --workdir workdirs/lenet5_fashion_mnist
 
-AdamW 4e-3 (decoupled weight decay 0.05), 200 warmup steps then cosine, batch 128, random erasing with
-p = 0.5 (Zhong et al. 2017, Alg. 1), label smoothing 0.1, an EMA of the weights (decay 0.999) for evaluation,
-12,000 steps (26 epochs); no flips (Fashion-MNIST's shoes all face left).
+AdamW 4e-3 (decoupled weight decay 0.05), 200 warmup steps then cosine, batch 128, horizontal flips and
+random erasing with p = 0.5 (Zhong et al. 2017, Alg. 1), label smoothing 0.1, an EMA of the weights (decay
+0.999) for evaluation, test logits averaged over each image and its mirror image, 12,000 steps (26 epochs).
 
-Result (launch.classifier_table, 2026-12-03, 2-core CPU): 91.18% test top-1 in 4.8 minutes (seed 0); the
-recipes tried on the way are in docs/performance.md.
+The flips (training and test) were chosen on a validation split (the train split's last 5,000 images,
+`--config.validation_examples=5000`): 91.74 -> 92.10% for seed 2, 91.70 -> 91.78% for seed 0. Test accuracy
+for seeds 0-2 and the recipes tried on the way: docs/results.md and docs/performance.md.
 """
 from configs import common
 
@@ -20,7 +21,8 @@ def get_config():
   c.model.name = "lenet5"
   c.model.head = "dense"
   c.model.activation = "squash"  # or "relu"
-  c.preprocess = "value_range(-1,1)|random_erasing(0.5)"  # Zhong et al. 2017, Alg. 1
+  c.preprocess = "value_range(-1,1)|flip_lr|random_erasing(0.5)"  # erasing: Zhong et al. 2017, Alg. 1
+  c.tta_flip = True
   c.total_steps = 12_000
   c.batch_size = 128
   c.optimizer = common.optimizer("adamw", 4e-3, weight_decay=0.05, schedule="cosine", warmup_steps=200)

@@ -70,7 +70,8 @@ def table(rows: list[tuple[str, object, list[dict]]], kept: dict[str, str] | Non
   order = sorted(cells, key=lambda n: (CONFIGS.index(n) if n in CONFIGS else len(CONFIGS), n))
   return tables.markdown_table(HEADER, [cells[n] for n in order], align="lllrrrrrrr") + (
       "\n\nTrained on the 60k train split, evaluated on the 10k test split; minutes are wall-clock on this "
-      "2-core CPU. Regenerate: `python -m launch.classifier_table`.")
+      "2-core CPU (compile, evaluations and checkpoints included); load before: the 1-minute load average when "
+      "the run started. Regenerate: `python -m launch.classifier_table --classifier_configs <row> --seeds 0,1,2`.")
 
 
 def main(argv):
