@@ -10,9 +10,9 @@ mirror image, 12,000 steps (26 epochs).
 Chosen on a validation split (the train split's last 5,000 images, `--config.validation_examples=5000`),
 seeds 0 / 2: random erasing (p = 0.5) with flips 91.78 / 92.10%, flips alone 92.20 / 92.70% (this config; the
 60k-parameter net underfits, 89% train accuracy under erasing), flips alone for 10,000 steps 92.08 / 92.30%,
-with 2-pixel random crops added 86% after 2,500 steps against 88% (stopped). Result (launch.classifier_table
---seeds 0,1,2, 2026-12-07, 2-core CPU): 90.91 / 90.67 / 90.96% test top-1 in 4.2 / 5.5 / 4.5 minutes, short of
-91%; the recipes tried: docs/performance.md.
+erasing and flips with 2-pixel random crops added 86% after 2,500 steps against 88% without (stopped).
+Result (launch.classifier_table --seeds 0,1,2, 2026-12-07, 2-core CPU): 90.91 / 90.67 / 90.96% test top-1 in
+4.2 / 5.5 / 4.5 minutes, short of 91%; the recipes tried: docs/performance.md.
 """
 from configs import common
 
