@@ -373,6 +373,18 @@ def test_augmented_stream_resumes_with_the_same_batches(data_dir):
   assert not np.array_equal(np.asarray(batches[0]["image"]), np.asarray(batches[1]["image"]))
 
 
+def test_input_pipelines_run_without_tf_data_autotuning(data_dir):
+  # Deleting an autotuned iterator waits for the autotuner's thread, which may sleep for up to a minute.
+  from gans.data import pipeline  # pylint: disable=g-import-not-at-top
+  c = common.classifier_config()
+  c.update(dict(dataset="fashion_mnist", data_dir=data_dir, batch_size=32, preprocess="value_range(-1,1)|flip_lr"))
+  train = pipeline._image_dataset(c, "train[:100]", 32, 0)  # pylint: disable=protected-access
+  test, _ = eval_input.eval_dataset(c, "test[:100]")
+  for ds in (train, test):
+    assert ds.options().autotune.enabled is False
+  assert next(train.as_numpy_iterator())["image"].shape == (32, 28, 28, 1)
+
+
 def test_end_to_end_on_mnist_5k(tiny, tmp_path, data_dir):
   c = _config(dataset="mnist_5k", data_dir=data_dir, total_steps=6, batch_size=32, log_every=3, eval_every=3,
               checkpoint_every=3, eval_batch_size=384, num_devices=4, label_smoothing=0.1)

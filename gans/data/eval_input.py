@@ -39,8 +39,8 @@ def eval_dataset(config: ConfigDict, split: str, per_process: bool = True) -> tu
 
   def prep(ex):
     return {"image": op(ex["image"], seed), "label": tf.cast(ex["label"], tf.int32)}
-  ds = ds.batch(1024).map(prep, num_parallel_calls=tf.data.AUTOTUNE)
-  return ds.unbatch().cache(), math.ceil(total / (jax.process_count() if per_process else 1))
+  ds = ds.batch(1024).map(prep, num_parallel_calls=pipeline.PARALLEL_CALLS).unbatch().cache()
+  return pipeline.fixed_parallelism(ds), math.ceil(total / (jax.process_count() if per_process else 1))
 
 
 def first_train_images(config: ConfigDict, n: int) -> np.ndarray:
@@ -63,7 +63,7 @@ def padded_batches(ds: tf.data.Dataset, num_examples: int, global_batch: int, me
   Batches past the end of the data are zero-padded with mask 0, so every example counts once.
   """
   local_batch = parallel.check_batch_size(global_batch, mesh)
-  it = ds.batch(local_batch).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
+  it = pipeline.fixed_parallelism(ds.batch(local_batch).prefetch(pipeline.PREFETCH_BATCHES)).as_numpy_iterator()
   empty = {k: np.zeros((0, *s.shape), s.dtype.as_numpy_dtype) for k, s in ds.element_spec.items()}
   for _ in range(math.ceil(num_examples / local_batch)):
     batch = next(it, None) or empty  # empty: this process's share ran out before another's

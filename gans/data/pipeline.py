@@ -5,6 +5,7 @@ resumed at step s skips straight to example s * batch_size of the stream. So a r
 moment and resumed sees exactly the data an uninterrupted run sees.
 """
 import dataclasses
+import os
 from typing import Iterator
 
 import jax
@@ -17,6 +18,19 @@ from gans.data import preprocess, sources, stacked_mnist, toy
 from gans.errors import UserError
 
 tf.config.set_visible_devices([], "GPU")  # TensorFlow only feeds data; accelerators are JAX's
+
+# Fixed parallelism, not tf.data's autotuning: the autotuner's thread sleeps between rounds (up to a minute
+# once an iterator has lived a few minutes) and deleting the iterator waits for it to wake, so a run could
+# idle for up to a minute after its last step.
+PARALLEL_CALLS = os.cpu_count() or 1
+PREFETCH_BATCHES = 2
+
+
+def fixed_parallelism(ds: tf.data.Dataset) -> tf.data.Dataset:
+  """`ds` with tf.data's autotuning off; its stages run at the parallelism they were given."""
+  options = tf.data.Options()
+  options.autotune.enabled = False
+  return ds.with_options(options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,8 +79,8 @@ def _image_dataset(config, split, local_batch, start_step):
 
   def prep(batch, key):
     return {"image": op(batch["image"], key), "label": batch["label"]}
-  stream = tf.data.Dataset.zip(stream, keys).map(prep, num_parallel_calls=tf.data.AUTOTUNE)
-  return stream.prefetch(tf.data.AUTOTUNE)
+  stream = tf.data.Dataset.zip(stream, keys).map(prep, num_parallel_calls=PARALLEL_CALLS)
+  return fixed_parallelism(stream.prefetch(PREFETCH_BATCHES))
 
 
 def _toy_batches(name, seed, global_batch, start_step):
