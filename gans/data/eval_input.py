@@ -63,7 +63,7 @@ def padded_batches(ds: tf.data.Dataset, num_examples: int, global_batch: int, me
   Batches past the end of the data are zero-padded with mask 0, so every example counts once.
   """
   local_batch = parallel.check_batch_size(global_batch, mesh)
-  it = pipeline.fixed_parallelism(ds.batch(local_batch).prefetch(pipeline.PREFETCH_BATCHES)).as_numpy_iterator()
+  it = ds.batch(local_batch).prefetch(pipeline.PREFETCH_BATCHES).as_numpy_iterator()  # eval_dataset's options
   empty = {k: np.zeros((0, *s.shape), s.dtype.as_numpy_dtype) for k, s in ds.element_spec.items()}
   for _ in range(math.ceil(num_examples / local_batch)):
     batch = next(it, None) or empty  # empty: this process's share ran out before another's
