@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from configs import common
 from gans import checkpoint, errors, parallel, runs
-from gans.data import eval_input, preprocess
+from gans.data import eval_input, preprocess, sources
 from gans.data.pipeline import DataSpec
 from gans.models import classifiers
 from gans.train import classifier_step, classifier_task, loop
@@ -380,7 +380,8 @@ def test_input_pipelines_run_without_tf_data_autotuning(data_dir):
   c.update(dict(dataset="fashion_mnist", data_dir=data_dir, batch_size=32, preprocess="value_range(-1,1)|flip_lr"))
   train = pipeline._image_dataset(c, "train[:100]", 32, 0)  # pylint: disable=protected-access
   test, _ = eval_input.eval_dataset(c, "test[:100]")
-  for ds in (train, test):
+  split = sources.read(sources.get_builder("fashion_mnist", data_dir), "test[:10]")  # every other reader's source
+  for ds in (train, test, split):
     assert ds.options().autotune.enabled is False
   assert next(train.as_numpy_iterator())["image"].shape == (32, 28, 28, 1)
 

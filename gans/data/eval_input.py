@@ -34,13 +34,13 @@ def eval_dataset(config: ConfigDict, split: str, per_process: bool = True) -> tu
   shape = builder.info.features["image"].shape
   eval_config = ConfigDict({"image_size": config.get("image_size"), "preprocess": config.eval_preprocess})
   op = preprocess.build(pipeline.preprocess_spec(eval_config, shape))
-  ds = builder.as_dataset(split=tfds.split_for_jax_process(split) if per_process else split, shuffle_files=False)
+  ds = sources.read(builder, tfds.split_for_jax_process(split) if per_process else split)
   seed = tf.constant([0, 0], tf.int64)
 
   def prep(ex):
     return {"image": op(ex["image"], seed), "label": tf.cast(ex["label"], tf.int32)}
   ds = ds.batch(1024).map(prep, num_parallel_calls=pipeline.PARALLEL_CALLS).unbatch().cache()
-  return pipeline.fixed_parallelism(ds), math.ceil(total / (jax.process_count() if per_process else 1))
+  return ds, math.ceil(total / (jax.process_count() if per_process else 1))
 
 
 def first_train_images(config: ConfigDict, n: int) -> np.ndarray:

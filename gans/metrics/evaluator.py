@@ -63,7 +63,7 @@ def _real_images(config: ConfigDict, protocol: dict, chunk: int = 1000):
   """Iterator over the reference split's uint8 images in order, in chunks, preprocessed per `protocol`."""
   op = preprocess.build("" if protocol["preprocess"] == "none" else protocol["preprocess"])
   seed = tf.constant([0, 0], tf.int64)
-  ds = _builder(config, protocol["split"]).as_dataset(split=protocol["split"], shuffle_files=False)
+  ds = sources.read(_builder(config, protocol["split"]), protocol["split"])
   return ds.batch(chunk).map(lambda ex: op(ex["image"], seed)).as_numpy_iterator()
 
 

@@ -27,7 +27,7 @@ from flax.traverse_util import flatten_dict, unflatten_dict
 from ml_collections import ConfigDict
 
 from gans import checkpoint
-from gans.data import pipeline, preprocess
+from gans.data import pipeline, preprocess, sources
 from gans.errors import UserError
 from gans.metrics import inception_fid
 from gans.models import classifiers
@@ -190,7 +190,7 @@ def _classifier(model, variables, shape: tuple[int, ...], eval_pp: str, image_si
   def prepare(images: np.ndarray) -> np.ndarray:
     spec = pipeline.preprocess_spec(ConfigDict({"image_size": image_size, "preprocess": eval_pp}), images.shape[1:])
     op = preprocess.build(spec)
-    ds = tf.data.Dataset.from_tensor_slices(images).batch(1024).map(lambda im: op(im, seed))
+    ds = sources.fixed_parallelism(tf.data.Dataset.from_tensor_slices(images)).batch(1024).map(lambda im: op(im, seed))
     out = np.concatenate(list(ds.as_numpy_iterator()))
     if out.shape[1:] != shape:
       raise UserError(f"{source} takes {shape} inputs; images {images.shape[1:]} become {out.shape[1:]} after "

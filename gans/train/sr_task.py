@@ -375,7 +375,7 @@ class SuperResolutionTask:
       if split not in builder.info.splits:
         raise UserError(f"dataset {self.config.dataset} has no split {split!r}; known: "
                         f"{', '.join(builder.info.splits)}")
-      ds = tfds.as_numpy(builder.as_dataset(split=split, shuffle_files=False))
+      ds = tfds.as_numpy(sources.read(builder, split))
       self._eval_images[split] = [(ex["file_name"].decode(), ex["image"]) for ex in ds]
     return self._eval_images[split]
 

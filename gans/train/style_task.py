@@ -331,7 +331,7 @@ class StyleTransferTask:
     mean content and style losses (`eval_content_loss`, `eval_style_loss`, unweighted)."""
     if self._eval is None:
       builder = sources.get_builder(self.config.dataset, self.config.get("data_dir"))
-      ds = tfds.as_numpy(builder.as_dataset(split=self.config.eval_split, shuffle_files=False))
+      ds = tfds.as_numpy(sources.read(builder, self.config.eval_split))
       self._eval = [(os.path.basename(ex["file_name"].decode()), resize_longer_side(ex["image"], self.config.eval_size))
                     for ex in ds]
     content, style = [], []

@@ -359,7 +359,7 @@ class TranslationTask:
       if split not in builder.info.splits:
         raise UserError(f"dataset {self.config.dataset} has no split {split!r}; known: "
                         f"{', '.join(builder.info.splits)}")
-      ds = builder.as_dataset(split=split, shuffle_files=False)
+      ds = sources.read(builder, split)
       size = self.config.get("eval_size", self.data.shape[0])
       images = [centre_square(ex["image"], size) for ex in ds.as_numpy_iterator()]
       self._eval_images = np.stack(images[:self.config.get("eval_images", len(images))])
