@@ -119,7 +119,8 @@ def fashion_mnist_classifier(experiment: str, model: str, epochs: int, learning_
   steps_per_epoch = -(-60_000 // batch_size)
   c.total_steps = epochs * steps_per_epoch
   c.optimizer = optimizer("sgd", learning_rate, momentum=0.9, nesterov=True, weight_decay=weight_decay,
-                          schedule="cosine", warmup_steps=steps_per_epoch)
+                          schedule="cosine", warmup_steps=steps_per_epoch,
+                          lookahead_every=0)  # > 0: airbench's lookahead (gans.train.optim.lookahead)
   c.label_smoothing = 0.1
   c.log_every = 100
   c.eval_every = 2 * steps_per_epoch

@@ -7,9 +7,9 @@ conv(3x3, same) -> BatchNorm -> GELU, then a global max-pool and a bias-free lin
 multiplied by 1/9. Convs have no bias, BatchNorm has no scale (the paper freezes it at 1), as in the
 reference `airbench94.py`: 1,971,640 trainable parameters at 32x32x3 with 10 classes (tests/test_airbench.py
 derives them layer by layer). Sec. 3.2's whitening initialisation is `Airbench.data_init` (used when a config
-sets `data_init_images`; freeze the kernel with `freeze = "whiten/kernel"`); the paper's other training tricks
-(dirac init, lookahead, its optimizer settings, freezing the whitening bias after 3 epochs) are not part of
-the module.
+sets `data_init_images`; freeze the kernel with `freeze = "whiten/kernel"`); its lookahead is
+`gans.train.optim.lookahead` (`optimizer.lookahead_every`); the paper's other training tricks (dirac init, its
+optimizer settings, freezing the whitening bias after 3 epochs) are not part of the module.
 
 A 32x32 input runs at 31, 15, 7 and 3 pixels, a 28x28 one at 27, 13, 6 and 3; `small_inputs` is accepted
 for the common signature and changes nothing (the net is built for such images; larger ones work too).
