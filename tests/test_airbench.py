@@ -21,25 +21,26 @@ def _count(tree) -> int:
   return int(sum(np.prod(x.shape) for x in jax.tree.leaves(tree)))
 
 
-def _params_by_hand(channels: int, widths, classes: int) -> int:
-  """Whitening conv 2x2 (+bias) to 8 * channels; per group two bias-free 3x3 convs and two scale-free
-  BatchNorms (offsets only); a bias-free linear head."""
+def _params_by_hand(channels: int, widths, classes: int, convs: int = 2) -> int:
+  """Whitening conv 2x2 (+bias) to 8 * channels; per group `convs` bias-free 3x3 convs and as many
+  scale-free BatchNorms (offsets only); a bias-free linear head."""
   whiten = 8 * channels
   total, prev = 4 * channels * whiten + whiten, whiten
   for w in widths:
-    total += 9 * prev * w + 9 * w * w + 2 * w
+    total += 9 * prev * w + (convs - 1) * 9 * w * w + convs * w
     prev = w
   return total + prev * classes
 
 
-@pytest.mark.parametrize("shape,widths,params", [
-    ((1, 32, 32, 3), (64, 256, 256), 1_971_640),  # airbench94 on CIFAR-10
-    ((1, 28, 28, 1), (32, 128, 128), 492_648)])   # configs/airbench_fashion_mnist.py
-def test_parameter_counts_by_hand(shape, widths, params):
-  model = classifiers.create("airbench", num_classes=10, small_inputs=True, widths=widths)
+@pytest.mark.parametrize("name,shape,widths,params,convs", [
+    ("airbench", (1, 32, 32, 3), (64, 256, 256), 1_971_640, 2),     # airbench94 on CIFAR-10
+    ("airbench", (1, 28, 28, 1), (32, 128, 128), 492_648, 2),       # configs/airbench_fashion_mnist.py
+    ("airbench96", (1, 32, 32, 3), (128, 512, 512), 12_717_752, 3)])  # airbench96 on CIFAR-10
+def test_parameter_counts_by_hand(name, shape, widths, params, convs):
+  model = classifiers.create(name, num_classes=10, small_inputs=True, widths=widths)
   variables = jax.eval_shape(functools.partial(model.init, train=False), jax.random.key(0), jnp.zeros(shape))
-  assert _count(variables["params"]) == params == _params_by_hand(shape[-1], widths, 10)
-  assert _count(variables["batch_stats"]) == 2 * 2 * sum(widths)  # mean and var per BatchNorm channel
+  assert _count(variables["params"]) == params == _params_by_hand(shape[-1], widths, 10, convs)
+  assert _count(variables["batch_stats"]) == 2 * convs * sum(widths)  # mean and var per BatchNorm channel
   assert not any("scale" in bn for name, bn in variables["params"].items() if "_bn" in name)
 
 
@@ -67,6 +68,20 @@ def test_logit_scale_multiplies_the_logits():
   a, b = apply(ninth), apply(one)
   assert np.abs(b).max() > 0.1
   np.testing.assert_allclose(a, b / 9, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name,varies", [("airbench", False), ("airbench96", True)])
+def test_airbench96_groups_carry_their_first_activation_past_the_later_convs(name, varies):
+  """With every group's later conv kernels zero, a group of airbench outputs GELU(0) whatever its input;
+  airbench96's residual still carries the first activation through, so its logits depend on the image."""
+  x, _ = _batch()
+  model = classifiers.create(name, num_classes=10, widths=(8, 16, 16))
+  variables = model.init(jax.random.key(0), x)
+  zero_later = lambda path, leaf: jnp.zeros_like(leaf) if any(
+      getattr(k, "key", "").endswith(("_conv2", "_conv3")) for k in path) else leaf
+  variables = jax.tree_util.tree_map_with_path(zero_later, variables)
+  logits = model.apply(variables, x, train=False)
+  assert (np.ptp(np.asarray(logits), axis=0).max() > 1e-4) == varies
 
 
 def test_sgd_steps_lower_the_training_loss(monkeypatch):

@@ -11,6 +11,10 @@ sets `data_init_images`; freeze the kernel with `freeze = "whiten/kernel"`); its
 `gans.train.optim.lookahead` (`optimizer.lookahead_every`); the paper's other training tricks (dirac init, its
 optimizer settings, freezing the whitening bias after 3 epochs) are not part of the module.
 
+`airbench96` is the reference's airbench96.py network: widths (128, 512, 512) and a third conv per group,
+conv(3x3) -> BatchNorm added to the group's first activation (a residual over the last two convs), then GELU;
+12,717,752 parameters at 32x32x3 with 10 classes (derived in tests/test_airbench.py).
+
 A 32x32 input runs at 31, 15, 7 and 3 pixels, a 28x28 one at 27, 13, 6 and 3; `small_inputs` is accepted
 for the common signature and changes nothing (the net is built for such images; larger ones work too).
 """
@@ -62,11 +66,14 @@ class Airbench(nn.Module):
     num_classes: number of logits.
     logit_scale: factor on the logits (the reference's 1/9).
     dtype: compute dtype; parameters stay float32 and the logits are float32.
+    residual: airbench96's groups: a third conv and BatchNorm whose output is added to the group's first
+      activation before the last GELU.
   """
   widths: Sequence[int] = (64, 256, 256)
   num_classes: int = 10
   logit_scale: float = 1 / 9
   dtype: Any = jnp.float32
+  residual: bool = False
 
   def data_init(self, images: np.ndarray) -> dict:
     """Parameters computed from training images [N, H, W, C] before training: the whitening kernel."""
@@ -83,9 +90,13 @@ class Airbench(nn.Module):
                 dtype=self.dtype, name="whiten")(x)
     x = _act(x)
     for i, width in enumerate(self.widths):  # sec. 3.1: conv, pool, norm, act, conv, norm, act
-      x = _pool(conv(width, f"group{i + 1}_conv1")(x))
-      x = _act(bn(f"group{i + 1}_bn1")(x))
-      x = _act(bn(f"group{i + 1}_bn2")(conv(width, f"group{i + 1}_conv2")(x)))
+      g = f"group{i + 1}"
+      x = _pool(conv(width, f"{g}_conv1")(x))
+      x = _act(bn(f"{g}_bn1")(x))
+      y = bn(f"{g}_bn2")(conv(width, f"{g}_conv2")(x))
+      if self.residual:  # airbench96: ... act, conv, norm, + the first activation, act
+        y = bn(f"{g}_bn3")(conv(width, f"{g}_conv3")(_act(y))) + x
+      x = _act(y)
     x = jnp.max(x, axis=(1, 2))
     x = nn.Dense(self.num_classes, use_bias=False, kernel_init=torch_default_init, dtype=self.dtype,
                  name="head")(x)
@@ -100,3 +111,10 @@ def airbench(num_classes: int = 1000, small_inputs: bool = False, dtype: Any = j
   widths = tuple(widths)
   check_config(num_classes, logit_scale=logit_scale, **{f"widths[{i}]": w for i, w in enumerate(widths)})
   return Airbench(widths, num_classes, logit_scale, dtype)
+
+
+@register("airbench96")
+def airbench96(num_classes: int = 1000, small_inputs: bool = False, dtype: Any = jnp.float32,
+               widths: Sequence[int] = (128, 512, 512), logit_scale: float = 1 / 9) -> Airbench:
+  """airbench96's network: `airbench` with a residual third conv per group."""
+  return airbench(num_classes, small_inputs, dtype, widths, logit_scale).clone(residual=True)
