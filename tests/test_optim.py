@@ -49,6 +49,7 @@ def test_make_wraps_lookahead_only_when_asked():
   assert not isinstance(optim.make(cfg, 10).init(params), optim.LookaheadState)
   cfg.lookahead_every = 5
   assert isinstance(optim.make(cfg, 10).init(params), optim.LookaheadState)
-  cfg.lookahead_every = -1
-  with pytest.raises(errors.UserError, match="lookahead_every"):
-    optim.make(cfg, 10)
+  for bad in (-1, 2.5):
+    cfg.lookahead_every = bad
+    with pytest.raises(errors.UserError, match="lookahead_every"):
+      optim.make(cfg, 10)

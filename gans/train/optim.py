@@ -36,8 +36,8 @@ def make(cfg: ConfigDict, total_steps: int, mask=None) -> optax.GradientTransfor
   decay (adamw, sgd) to the True leaves; None decays every parameter.
   """
   every = cfg.get("lookahead_every", 0)
-  if every < 0:
-    raise UserError(f"lookahead_every must be >= 0 (0: no lookahead), got {every}")
+  if not isinstance(every, int) or every < 0:
+    raise UserError(f"lookahead_every must be an integer >= 0 (0: no lookahead), got {every!r}")
   tx = _base_optimizer(cfg, total_steps, mask)
   return lookahead(tx, total_steps, every) if every else tx
 
