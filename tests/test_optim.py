@@ -50,6 +50,5 @@ def test_make_wraps_lookahead_only_when_asked():
   cfg.lookahead_every = 5
   assert isinstance(optim.make(cfg, 10).init(params), optim.LookaheadState)
   for bad in (-1, 2.5):
-    cfg.lookahead_every = bad
     with pytest.raises(errors.UserError, match="lookahead_every"):
-      optim.make(cfg, 10)
+      optim.make(common.optimizer("sgd", 0.1, lookahead_every=bad), 10)
